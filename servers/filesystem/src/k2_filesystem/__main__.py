@@ -1,0 +1,3 @@
+from k2_filesystem.server import main
+
+main()

@@ -1,0 +1,311 @@
+"""Looking around: list a directory, draw a tree, find files by glob, grep contents, describe a path."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import stat
+import time
+from typing import Literal
+
+import pathspec
+import regex
+
+from k2_filesystem.errors import FsError, NotFound, WrongKind
+from k2_filesystem.files import iso, kind_of
+from k2_filesystem.models import (
+    DirectoryListing,
+    DirectoryTree,
+    Entry,
+    FileInfo,
+    GrepMatch,
+    GrepResult,
+    SearchResult,
+    TreeNode,
+)
+from k2_filesystem.paths import Located
+from k2_filesystem.walking import Ignore, WalkLimits, walk
+
+SortKey = Literal["name", "size", "mtime", "kind"]
+GREP_MAX_FILE_BYTES = 8 * 1024 * 1024
+GREP_MAX_LINE_CHARS = 2000
+REGEX_TIMEOUT_S = 1.0
+
+
+def _open_dir(loc: Located) -> int:
+    st = loc.lstat()
+    if st is None:
+        raise NotFound(f"{loc.shown!r} does not exist")
+    if not stat.S_ISDIR(st.st_mode):
+        raise WrongKind(f"{loc.shown!r} is a {kind_of(st.st_mode)}, not a directory; use read_file or get_file_info")
+    return loc.open_dir()
+
+
+def _entry(name: str, st: os.stat_result, dir_fd: int) -> Entry:
+    kind = kind_of(st.st_mode)
+    target = None
+    if kind == "symlink":
+        try:
+            target = os.readlink(name, dir_fd=dir_fd)
+        except OSError:
+            target = None
+    return Entry(
+        name=name,
+        kind=kind,
+        size=None if kind == "directory" else st.st_size,
+        mtime=iso(st.st_mtime),
+        link_target=target,
+    )
+
+
+def list_directory(
+    loc: Located, *, sort: SortKey, descending: bool, offset: int, limit: int, include_hidden: bool, max_entries: int
+) -> DirectoryListing:
+    fd = _open_dir(loc)
+    rows: list[tuple[str, os.stat_result]] = []
+    capped = False
+    try:
+        with os.scandir(fd) as it:
+            for entry in it:
+                if not include_hidden and entry.name.startswith("."):
+                    continue
+                if len(rows) >= max_entries:
+                    capped = True
+                    break
+                try:
+                    rows.append((entry.name, entry.stat(follow_symlinks=False)))
+                except OSError:
+                    continue
+        keys = {
+            "name": lambda r: r[0],
+            "size": lambda r: (r[1].st_size, r[0]),
+            "mtime": lambda r: (r[1].st_mtime, r[0]),
+            "kind": lambda r: (kind_of(r[1].st_mode) != "directory", r[0]),
+        }
+        rows.sort(key=keys[sort], reverse=descending)
+        page = [_entry(name, st, fd) for name, st in rows[offset : offset + limit]]
+    finally:
+        os.close(fd)
+    end = offset + len(page)
+    more = end < len(rows)
+    return DirectoryListing(
+        path=loc.shown,
+        entries=page,
+        total=len(rows),
+        offset=offset,
+        next_offset=end if more else None,
+        truncated=more or capped,
+    )
+
+
+def directory_tree(
+    loc: Located, *, max_depth: int, max_entries: int, exclude: list[str], respect_gitignore: bool, timeout_s: float
+) -> DirectoryTree:
+    fd = _open_dir(loc)
+    limits = WalkLimits(max_depth=max_depth, max_entries=max_entries, deadline=time.monotonic() + timeout_s)
+    top: list[TreeNode] = []
+    stack: list[list[TreeNode]] = [top]
+    count = 0
+    try:
+        for item in walk(fd, Ignore.make(respect_gitignore, exclude), limits):
+            del stack[item.depth :]
+            kind = kind_of(item.st.st_mode)
+            node = TreeNode(name=item.name, kind=kind, size=None if item.is_dir else item.st.st_size)
+            stack[-1].append(node)
+            count += 1
+            if item.is_dir:
+                node.children = []
+                stack.append(node.children)
+    finally:
+        os.close(fd)
+    _mark_pruned(top, "", limits.pruned_dirs)
+    reason = limits.stopped
+    if reason is None and limits.pruned_dirs:
+        reason = f"depth limit of {max_depth} reached; directories marked children_truncated were not opened"
+    return DirectoryTree(
+        path=loc.shown, tree=top, entries=count, truncated=reason is not None, truncation_reason=reason
+    )
+
+
+def _mark_pruned(nodes: list[TreeNode], rel: str, pruned: set[str]) -> None:
+    if not pruned:
+        return
+    for node in nodes:
+        child = f"{rel}/{node.name}" if rel else node.name
+        if child in pruned:
+            node.children = None
+            node.children_truncated = True
+        elif node.children:
+            _mark_pruned(node.children, child, pruned)
+
+
+def search_files(
+    loc: Located,
+    pattern: str,
+    *,
+    exclude: list[str],
+    respect_gitignore: bool,
+    max_results: int,
+    max_entries: int,
+    timeout_s: float,
+) -> SearchResult:
+    try:
+        spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, TypeError) as exc:
+        raise FsError(f"glob {pattern!r} is not valid: {exc}") from None
+    fd = _open_dir(loc)
+    limits = WalkLimits(max_depth=1000, max_entries=max_entries, deadline=time.monotonic() + timeout_s)
+    matches: list[str] = []
+    truncated = False
+    try:
+        for item in walk(fd, Ignore.make(respect_gitignore, exclude), limits):
+            if spec.match_file(item.rel + "/" if item.is_dir else item.rel) or spec.match_file(item.rel):
+                if len(matches) >= max_results:
+                    truncated = True
+                    break
+                matches.append(item.rel)
+    finally:
+        os.close(fd)
+    return SearchResult(
+        path=loc.shown,
+        pattern=pattern,
+        matches=matches,
+        truncated=truncated or bool(limits.stopped),
+        scanned=limits.seen,
+    )
+
+
+def compile_pattern(pattern: str, *, fixed: bool, ignore_case: bool) -> regex.Pattern[str]:
+    flags = regex.IGNORECASE if ignore_case else 0
+    try:
+        return regex.compile(regex.escape(pattern) if fixed else pattern, flags)
+    except regex.error as exc:
+        raise FsError(
+            f"regular expression {pattern!r} is not valid: {exc}; pass fixed_string=true for literal text"
+        ) from None
+
+
+def grep(
+    loc: Located,
+    pattern: str,
+    *,
+    fixed_string: bool,
+    ignore_case: bool,
+    include: list[str],
+    exclude: list[str],
+    context: int,
+    max_matches: int,
+    respect_gitignore: bool,
+    max_entries: int,
+    timeout_s: float,
+) -> GrepResult:
+    rx = compile_pattern(pattern, fixed=fixed_string, ignore_case=ignore_case)
+    only = pathspec.GitIgnoreSpec.from_lines(include) if include else None
+    st_top = loc.lstat()
+    if st_top is None:
+        raise NotFound(f"{loc.shown!r} does not exist")
+    deadline = time.monotonic() + timeout_s
+    result = GrepResult(pattern=pattern, matches=[], files_searched=0, files_matched=0, truncated=False)
+    if stat.S_ISREG(st_top.st_mode):
+        _grep_file(loc.dir_fd, loc.name, loc.name, rx, context, max_matches, deadline, result)
+        return result
+    fd = _open_dir(loc)
+    limits = WalkLimits(max_depth=1000, max_entries=max_entries, deadline=deadline)
+    try:
+        for item in walk(fd, Ignore.make(respect_gitignore, exclude), limits):
+            if not stat.S_ISREG(item.st.st_mode) or item.st.st_size > GREP_MAX_FILE_BYTES:
+                continue
+            if only is not None and not only.match_file(item.rel):
+                continue
+            _grep_file(item.dir_fd, item.name, item.rel, rx, context, max_matches, deadline, result)
+            if result.truncated:
+                break
+    finally:
+        os.close(fd)
+    if limits.stopped and not result.truncated:
+        result.truncated, result.truncation_reason = True, limits.stopped
+    return result
+
+
+def _grep_file(
+    dir_fd: int, name: str, rel: str, rx: regex.Pattern[str], context: int, cap: int, deadline: float, out: GrepResult
+) -> None:
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return
+        data = os.read(fd, GREP_MAX_FILE_BYTES)
+    finally:
+        os.close(fd)
+    if b"\x00" in data[:8192]:
+        out.skipped_binary += 1
+        return
+    out.files_searched += 1
+    lines = data.decode("utf-8", errors="replace").split("\n")
+    matched = False
+    for i, line in enumerate(lines):
+        if time.monotonic() > deadline:
+            out.truncated, out.truncation_reason = True, "time limit reached"
+            return
+        try:
+            hit = rx.search(line, timeout=REGEX_TIMEOUT_S)
+        except TimeoutError:
+            out.truncated = True
+            out.truncation_reason = f"the pattern took over {REGEX_TIMEOUT_S}s on one line of {rel!r}; simplify it"
+            return
+        if hit is None:
+            continue
+        if len(out.matches) >= cap:
+            out.truncated, out.truncation_reason = True, f"match limit of {cap} reached"
+            return
+        matched = True
+        out.matches.append(
+            GrepMatch(
+                path=rel,
+                line=i + 1,
+                text=_clip(line),
+                before=[_clip(x) for x in lines[max(0, i - context) : i]] if context else [],
+                after=[_clip(x) for x in lines[i + 1 : i + 1 + context]] if context else [],
+            )
+        )
+    if matched:
+        out.files_matched += 1
+
+
+def _clip(line: str) -> str:
+    line = line.rstrip("\r")
+    return line if len(line) <= GREP_MAX_LINE_CHARS else line[:GREP_MAX_LINE_CHARS] + "…[line cut]"
+
+
+def file_info(loc: Located) -> FileInfo:
+    st = loc.lstat()
+    if st is None:
+        raise NotFound(f"{loc.shown!r} does not exist")
+    kind = kind_of(st.st_mode)
+    target = None
+    if kind == "symlink":
+        target = os.readlink(loc.name, dir_fd=loc.dir_fd)
+
+    def can(mode: int) -> bool:
+        if not loc.name:
+            return os.access(loc.display, mode)
+        return os.access(loc.name, mode, dir_fd=loc.dir_fd, follow_symlinks=False)
+
+    return FileInfo(
+        path=loc.shown,
+        kind=kind,
+        size=st.st_size,
+        mode=oct(stat.S_IMODE(st.st_mode)),
+        mtime=iso(st.st_mtime),
+        ctime=iso(st.st_ctime),
+        atime=iso(st.st_atime),
+        uid=st.st_uid,
+        gid=st.st_gid,
+        link_target=target,
+        mime_type=mimetypes.guess_type(loc.name)[0] if kind == "file" else None,
+        readable=can(os.R_OK),
+        writable=can(os.W_OK),
+    )

@@ -1,0 +1,132 @@
+"""OpenTelemetry, set up once per process.
+
+The SDK already opens a span per request (`tools/call <name>` with the tool name and outcome); we install the
+tracer provider that records them, add tool-call metrics (calls, errors, latency histogram) through a server
+middleware, export both over OTLP/HTTP when an endpoint is configured, and expose Prometheus text for
+`GET /metrics` on the HTTP transports.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp_types import CallToolResult
+from opentelemetry import metrics, trace
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import Counter, Histogram
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from prometheus_client import REGISTRY, generate_latest
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_instance: Telemetry | None = None
+_LATENCY_BUCKETS_S = [
+    0.0002,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+]
+
+
+@dataclass
+class Telemetry:
+    """Handles on the process-wide instruments."""
+
+    service_name: str
+    calls: Counter
+    errors: Counter
+    duration: Histogram
+    exporting: bool
+
+    def prometheus_text(self) -> bytes:
+        return generate_latest(REGISTRY)
+
+    def record_tool_call(self, tool: str, outcome: str, seconds: float) -> None:
+        attrs = {"tool": tool, "outcome": outcome, "service": self.service_name}
+        self.calls.add(1, attrs)
+        if outcome != "ok":
+            self.errors.add(1, attrs)
+        self.duration.record(seconds, attrs)
+
+
+def setup_telemetry(service_name: str, otlp_endpoint: str | None = None) -> Telemetry:
+    """Install tracer and meter providers once; later calls return the same handles."""
+    global _instance
+    with _lock:
+        if _instance is not None:
+            return _instance
+        endpoint = otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        resource = Resource.create({"service.name": service_name})
+        readers: list[MetricReader] = [PrometheusMetricReader()]
+        tracer_provider = TracerProvider(resource=resource)
+        if endpoint:
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            base = endpoint.rstrip("/")
+            tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces")))
+            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{base}/v1/metrics")))
+            logger.info("exporting telemetry over OTLP", extra={"endpoint": base})
+        trace.set_tracer_provider(tracer_provider)
+        meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+        metrics.set_meter_provider(meter_provider)
+        meter = metrics.get_meter("k2")
+        _instance = Telemetry(
+            service_name=service_name,
+            calls=meter.create_counter("k2_tool_calls", unit="1", description="MCP tool calls"),
+            errors=meter.create_counter("k2_tool_errors", unit="1", description="MCP tool calls that failed"),
+            duration=meter.create_histogram(
+                "k2_tool_duration",
+                unit="s",
+                description="MCP tool call latency",
+                explicit_bucket_boundaries_advisory=_LATENCY_BUCKETS_S,
+            ),
+            exporting=bool(endpoint),
+        )
+        return _instance
+
+
+class ToolMetricsMiddleware:
+    """Server middleware that records calls, errors and latency of every `tools/call`."""
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self.telemetry = telemetry
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call":
+            return await call_next(ctx)
+        name = ctx.params.get("name") if ctx.params else None
+        tool = name if isinstance(name, str) else "?"
+        start = time.perf_counter()
+        outcome = "protocol_error"
+        try:
+            result = await call_next(ctx)
+            is_error = isinstance(result, CallToolResult) and result.is_error
+            is_error = is_error or (isinstance(result, dict) and result.get("isError") is True)
+            outcome = "tool_error" if is_error else "ok"
+            return result
+        finally:
+            self.telemetry.record_tool_call(tool, outcome, time.perf_counter() - start)
