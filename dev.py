@@ -2,7 +2,7 @@
 """Developer entry point; needs only Python 3.11+ (and npm for the real-client tests).
 
     python3 dev.py demo     set up .venv and run the main job on embedded defaults
-    python3 dev.py test     set up .venv and the pinned MCP clients, then run the whole test suite
+    python3 dev.py test     set up .venv and the pinned MCP clients, lint, then run the whole test suite
     python3 dev.py bench    run the benchmarks in bench/ (prints figures)
 
 Extra arguments after `test` go to pytest, e.g. `python3 dev.py test -k attacks -x`.
@@ -87,8 +87,18 @@ def demo(args: list[str]) -> int:
     return subprocess.call([str(PY), "-m", "k2_filesystem.demo", *args])
 
 
+def lint() -> int:
+    ruff = str(VENV / "bin" / "ruff")
+    return subprocess.call([ruff, "check", "--quiet", "."], cwd=ROOT) or subprocess.call(
+        [ruff, "format", "--check", "--quiet", "."], cwd=ROOT
+    )
+
+
 def test(args: list[str]) -> int:
     ensure_venv()
+    if not args and lint() != 0:
+        log("lint failed (ruff check / ruff format --check); fix it, or run `ruff format .`")
+        return 1
     env = dict(os.environ)
     if ensure_clients():
         env["K2_REAL_CLIENTS"] = str(CLIENTS / "node_modules")

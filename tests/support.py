@@ -42,7 +42,7 @@ def http_server(
     proc = subprocess.Popen(
         [*command, "--transport", transport, "--port", "0"],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=full_env,
     )
@@ -79,3 +79,5 @@ def http_server(
             proc.kill()
             proc.wait()
         reader.join(5)
+        assert proc.stderr is not None
+        proc.stderr.close()

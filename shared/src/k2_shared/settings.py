@@ -72,6 +72,8 @@ class ServerSettings(BaseSettings):
         jwt_keys = [k for k in (self.jwt_secret, self.jwt_public_key_file) if k]
         if len(jwt_keys) > 1:
             raise ValueError("jwt_secret and jwt_public_key_file are exclusive: set one")
+        if self.jwt_secret is not None and len(self.jwt_secret.encode()) < 32:
+            raise ValueError("jwt_secret must be at least 32 bytes (RFC 7518 section 3.2)")
         if jwt_keys and not self.jwt_audience:
             raise ValueError("jwt_audience is required with JWT auth (tokens for other services must be refused)")
         if self.transport != "stdio" and not is_loopback(self.host):

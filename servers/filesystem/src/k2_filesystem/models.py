@@ -29,6 +29,7 @@ class FileResult(BaseModel):
     ok: bool
     file: FileSlice | None = None
     error: str | None = None
+    error_code: str | None = Field(default=None, description="kind of failure: not_found, unsupported, ...")
 
 
 class MultiRead(BaseModel):

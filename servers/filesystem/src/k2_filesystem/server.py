@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
@@ -12,7 +13,7 @@ from k2_shared.runner import run_server
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
 from mcp.server.mcpserver.resources import ResourceSecurity
 from mcp.types import (
     AudioContent,
@@ -24,7 +25,7 @@ from mcp.types import (
     TextContent,
     ToolAnnotations,
 )
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from k2_filesystem import listing, writing
 from k2_filesystem.config import FilesystemSettings, parse_args
@@ -52,6 +53,8 @@ from k2_filesystem.reading import Media, read_file
 from k2_filesystem.roots import ClientRoots
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+ERROR_META_KEY = "k2/error"  # in a failed result's _meta: the kind of refusal (FsError.code, "invalid_arguments")
 
 INSTRUCTIONS = (
     "Files under the allowed directories (see list_allowed_directories). Paths may be absolute or relative "
@@ -134,10 +137,28 @@ def _slice_result(sl: FileSlice) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=sl.model_dump(mode="json"))
 
 
+class FilesystemMCP(MCPServer[Any]):
+    """An MCPServer whose refusals carry their kind in `_meta`, so a client can tell a missing file from a
+    denied one without parsing the message."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, FsError | ValidationError):
+                raise
+            code = cause.code if isinstance(cause, FsError) else "invalid_arguments"
+            logger.info("Tool %r refused: %s", name, code)
+            return CallToolResult(
+                content=[TextContent(type="text", text=str(exc))], is_error=True, _meta={ERROR_META_KEY: code}
+            )
+
+
 def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
     svc = FilesystemService(settings)
     s = settings
-    mcp: MCPServer[Any] = MCPServer("filesystem", version="0.1.0", instructions=INSTRUCTIONS)
+    mcp: MCPServer[Any] = FilesystemMCP("filesystem", version="0.1.0", instructions=INSTRUCTIONS)
 
     async def on_roots_changed(ctx: ServerRequestContext[Any, Any], params: NotificationParams) -> None:
         svc.client_roots.forget(ctx.session)
@@ -218,7 +239,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
                         raise FsError(f"{p!r} is a binary file ({got.mime_type}); read it alone with read_file")
                     files.append(FileResult(path=p, ok=True, file=got))
                 except FsError as exc:
-                    files.append(FileResult(path=p, ok=False, error=str(exc)))
+                    files.append(FileResult(path=p, ok=False, error=str(exc), error_code=exc.code))
             ok = sum(f.ok for f in files)
             return MultiRead(files=files, succeeded=ok, failed=len(files) - ok)
 

