@@ -88,16 +88,22 @@ def demo(args: list[str]) -> int:
 
 
 def lint() -> int:
-    ruff = str(VENV / "bin" / "ruff")
-    return subprocess.call([ruff, "check", "--quiet", "."], cwd=ROOT) or subprocess.call(
-        [ruff, "format", "--check", "--quiet", "."], cwd=ROOT
-    )
+    """ruff (lint and format) over everything, pyright over the packages (config in pyproject.toml)."""
+    bin_dir = VENV / "bin"
+    for cmd in (
+        [str(bin_dir / "ruff"), "check", "--quiet", "."],
+        [str(bin_dir / "ruff"), "format", "--check", "--quiet", "."],
+        [str(bin_dir / "pyright"), "--warnings"],
+    ):
+        if subprocess.call(cmd, cwd=ROOT) != 0:
+            return 1
+    return 0
 
 
 def test(args: list[str]) -> int:
     ensure_venv()
     if not args and lint() != 0:
-        log("lint failed (ruff check / ruff format --check); fix it, or run `ruff format .`")
+        log("lint failed (ruff check / ruff format --check / pyright); fix it, or run `.venv/bin/ruff format .`")
         return 1
     env = dict(os.environ)
     if ensure_clients():

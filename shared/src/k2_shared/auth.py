@@ -56,14 +56,13 @@ class BearerVerifier:
 
     def verify(self, token: str) -> Principal | None:
         raw = token.encode()
-        matched = False
+        matched: int | None = None
         for index, known in enumerate(self._static):
-            # Compare against every key so timing does not reveal which prefix matched.
+            # Compare against every key so timing does not reveal which one matched.
             if hmac.compare_digest(raw, known):
-                matched = True
-                subject = f"api-key-{index}"
-        if matched:
-            return Principal(subject=subject, method="api-key")
+                matched = index
+        if matched is not None:
+            return Principal(subject=f"api-key-{matched}", method="api-key")
         if self._jwt_key is None:
             return None
         try:

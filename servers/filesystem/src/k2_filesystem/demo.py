@@ -48,7 +48,7 @@ async def tour(workspace: Path) -> int:
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
         _show(
-            f"{len(tools)} tools from {client.server_info.name} ({client.protocol_version})",
+            f"{len(tools)} tools from {client.server_info.name if client.server_info else '?'} ({client.protocol_version})",
             ", ".join(t.name for t in tools),
         )
 
@@ -89,7 +89,9 @@ async def tour(workspace: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m k2_filesystem.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m k2_filesystem.demo", description="A short tour of the filesystem server over stdio."
+    )
     parser.add_argument("--workspace", type=Path, default=Path("demo-workspace"), help="folder to fill and serve")
     args = parser.parse_args()
     raise SystemExit(anyio.run(tour, args.workspace.resolve()))
