@@ -41,6 +41,7 @@ def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> Non
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # warnings become JSON records too, never bare text on stderr
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         lg = logging.getLogger(name)
         lg.handlers.clear()
