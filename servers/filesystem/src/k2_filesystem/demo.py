@@ -48,7 +48,7 @@ async def tour(workspace: Path) -> int:
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
         _show(
-            f"{len(tools)} tools from {client.server_info.name if client.server_info else '?'} ({client.protocol_version})",
+            f"{len(tools)} tools ({client.protocol_version})",
             ", ".join(t.name for t in tools),
         )
 

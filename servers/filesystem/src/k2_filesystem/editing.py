@@ -42,6 +42,9 @@ def apply_edits(text: str, edits: list[Edit], shown: str) -> Applied:
             count = text.count(old)
             if count:
                 notes.append(f"edit {number}: matched with the file's CRLF line endings")
+        elif crlf and "\n" in new and "\r\n" not in new:
+            new = new.replace("\n", "\r\n")
+            notes.append(f"edit {number}: new_text given the file's CRLF line endings")
         if count == 0:
             raise EditConflict(f"edit {number}: old_text was not found in {shown!r}. {near_miss(text, old)}")
         if count > 1 and not edit.replace_all:
@@ -97,8 +100,13 @@ def near_miss(text: str, old: str) -> str:
 
 
 def unified_diff(before: str, after: str, shown: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=shown, tofile=shown
-        )
+    """A unified diff; a last line without a newline is marked as `diff` and `git` do, not glued to the next."""
+    out: list[str] = []
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=shown, tofile=shown
     )
+    for line in lines:
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import re
 import stat
 import time
+from collections.abc import Callable
 from typing import Literal
 
 import pathspec
@@ -27,9 +29,16 @@ from k2_filesystem.paths import Located
 from k2_filesystem.walking import Ignore, WalkLimits, walk
 
 SortKey = Literal["name", "size", "mtime", "kind"]
+Denied = Callable[[str], bool]  # is this path (relative to the listed directory) on the server's deny-list?
 GREP_MAX_FILE_BYTES = 8 * 1024 * 1024
 GREP_MAX_LINE_CHARS = 2000
 REGEX_TIMEOUT_S = 1.0
+
+
+def _ignore(loc: Located, respect_gitignore: bool, exclude: list[str], denied: Denied | None) -> Ignore:
+    ignore = Ignore.make(respect_gitignore, exclude, denied)
+    ignore.start_below(loc.root.real, loc.rel)
+    return ignore
 
 
 def _open_dir(loc: Located) -> int:
@@ -59,7 +68,15 @@ def _entry(name: str, st: os.stat_result, dir_fd: int) -> Entry:
 
 
 def list_directory(
-    loc: Located, *, sort: SortKey, descending: bool, offset: int, limit: int, include_hidden: bool, max_entries: int
+    loc: Located,
+    *,
+    sort: SortKey,
+    descending: bool,
+    offset: int,
+    limit: int,
+    include_hidden: bool,
+    max_entries: int,
+    denied: Denied | None = None,
 ) -> DirectoryListing:
     fd = _open_dir(loc)
     rows: list[tuple[str, os.stat_result]] = []
@@ -68,6 +85,8 @@ def list_directory(
         with os.scandir(fd) as it:
             for entry in it:
                 if not include_hidden and entry.name.startswith("."):
+                    continue
+                if denied is not None and denied(entry.name):
                     continue
                 if len(rows) >= max_entries:
                     capped = True
@@ -99,7 +118,14 @@ def list_directory(
 
 
 def directory_tree(
-    loc: Located, *, max_depth: int, max_entries: int, exclude: list[str], respect_gitignore: bool, timeout_s: float
+    loc: Located,
+    *,
+    max_depth: int,
+    max_entries: int,
+    exclude: list[str],
+    respect_gitignore: bool,
+    timeout_s: float,
+    denied: Denied | None = None,
 ) -> DirectoryTree:
     fd = _open_dir(loc)
     limits = WalkLimits(max_depth=max_depth, max_entries=max_entries, deadline=time.monotonic() + timeout_s)
@@ -107,7 +133,7 @@ def directory_tree(
     stack: list[list[TreeNode]] = [top]
     count = 0
     try:
-        for item in walk(fd, Ignore.make(respect_gitignore, exclude), limits):
+        for item in walk(fd, _ignore(loc, respect_gitignore, exclude, denied), limits):
             del stack[item.depth :]
             kind = kind_of(item.st.st_mode)
             node = TreeNode(name=item.name, kind=kind, size=None if item.is_dir else item.st.st_size)
@@ -139,6 +165,37 @@ def _mark_pruned(nodes: list[TreeNode], rel: str, pruned: set[str]) -> None:
             _mark_pruned(node.children, child, pruned)
 
 
+class EntryGlob:
+    """A gitignore-style glob matched against an entry's own path.
+
+    Unlike .gitignore, a matching directory does not make everything below it match: 'tests' finds the
+    directories (and files) named tests, not every file inside them. 'src/**' still means all below src.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        try:
+            spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+        except (ValueError, TypeError) as exc:
+            raise FsError(f"glob {pattern!r} is not valid: {exc}") from None
+        self.regexes: list[re.Pattern[str]] = []
+        for p in spec.patterns:
+            rx = getattr(p, "regex", None)
+            if p.include and isinstance(rx, re.Pattern):
+                self.regexes.append(rx)
+
+    def matches(self, rel: str, is_dir: bool) -> bool:
+        probe = rel + "/" if is_dir else rel
+        for rx in self.regexes:
+            hit = rx.match(probe)
+            if hit is None:
+                continue
+            # pathspec marks "this matched a directory above the path" with its `ps_d` group.
+            if "ps_d" in rx.groupindex and hit.group("ps_d") is not None and hit.end() < len(probe):
+                continue
+            return True
+        return False
+
+
 def search_files(
     loc: Located,
     pattern: str,
@@ -148,18 +205,16 @@ def search_files(
     max_results: int,
     max_entries: int,
     timeout_s: float,
+    denied: Denied | None = None,
 ) -> SearchResult:
-    try:
-        spec = pathspec.GitIgnoreSpec.from_lines([pattern])
-    except (ValueError, TypeError) as exc:
-        raise FsError(f"glob {pattern!r} is not valid: {exc}") from None
+    glob = EntryGlob(pattern)
     fd = _open_dir(loc)
     limits = WalkLimits(max_depth=1000, max_entries=max_entries, deadline=time.monotonic() + timeout_s)
     matches: list[str] = []
     truncated = False
     try:
-        for item in walk(fd, Ignore.make(respect_gitignore, exclude), limits):
-            if spec.match_file(item.rel + "/" if item.is_dir else item.rel) or spec.match_file(item.rel):
+        for item in walk(fd, _ignore(loc, respect_gitignore, exclude, denied), limits):
+            if glob.matches(item.rel, item.is_dir):
                 if len(matches) >= max_results:
                     truncated = True
                     break
@@ -198,6 +253,7 @@ def grep(
     respect_gitignore: bool,
     max_entries: int,
     timeout_s: float,
+    denied: Denied | None = None,
 ) -> GrepResult:
     rx = compile_pattern(pattern, fixed=fixed_string, ignore_case=ignore_case)
     only = pathspec.GitIgnoreSpec.from_lines(include) if include else None
@@ -208,14 +264,20 @@ def grep(
     result = GrepResult(pattern=pattern, matches=[], files_searched=0, files_matched=0, truncated=False)
     if stat.S_ISREG(st_top.st_mode):
         _grep_file(loc.dir_fd, loc.name, loc.name, rx, context, max_matches, deadline, result)
+        if st_top.st_size > GREP_MAX_FILE_BYTES and not result.truncated:
+            result.truncated = True
+            result.truncation_reason = f"only the first {GREP_MAX_FILE_BYTES} bytes of {loc.shown!r} were searched"
         return result
     fd = _open_dir(loc)
     limits = WalkLimits(max_depth=1000, max_entries=max_entries, deadline=deadline)
     try:
-        for item in walk(fd, Ignore.make(respect_gitignore, exclude), limits):
-            if not stat.S_ISREG(item.st.st_mode) or item.st.st_size > GREP_MAX_FILE_BYTES:
+        for item in walk(fd, _ignore(loc, respect_gitignore, exclude, denied), limits):
+            if not stat.S_ISREG(item.st.st_mode):
                 continue
             if only is not None and not only.match_file(item.rel):
+                continue
+            if item.st.st_size > GREP_MAX_FILE_BYTES:
+                result.skipped_large += 1
                 continue
             _grep_file(item.dir_fd, item.name, item.rel, rx, context, max_matches, deadline, result)
             if result.truncated:
@@ -250,6 +312,7 @@ def _grep_file(
         if time.monotonic() > deadline:
             out.truncated, out.truncation_reason = True, "time limit reached"
             return
+        line = line.removesuffix("\r")  # so that `$` matches at the end of a CRLF line too
         try:
             hit = rx.search(line, timeout=REGEX_TIMEOUT_S)
         except TimeoutError:

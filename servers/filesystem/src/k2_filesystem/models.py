@@ -139,6 +139,7 @@ class GrepResult(BaseModel):
     truncated: bool
     truncation_reason: str | None = None
     skipped_binary: int = 0
+    skipped_large: int = Field(default=0, description="files over the size grep searches, left out (grep one alone)")
 
 
 class FileInfo(BaseModel):

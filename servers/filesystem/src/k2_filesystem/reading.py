@@ -60,8 +60,27 @@ def detect_encoding(sample: bytes, complete: bool) -> str | None:
     except UnicodeDecodeError as exc:
         if not complete and exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
-    best = charset_normalizer.from_bytes(sample).best()
-    return best.encoding if best is not None else None
+    return _guess_legacy(sample)
+
+
+WESTERN = "cp1252"  # the most common legacy encoding of text files; it wins a tie
+
+
+def _guess_legacy(sample: bytes) -> str | None:
+    """A single-/multi-byte legacy encoding by charset_normalizer, preferring cp1252 when it fits as well.
+
+    Western text often reads equally well as cp1250 or cp1257 to the detector, which then picks one by its
+    own order and turns 'è' into 'č'; ties therefore go to cp1252.
+    """
+    matches = charset_normalizer.from_bytes(sample)
+    best = matches.best()
+    if best is None:
+        return None
+    for match in matches:
+        fits_as_well = match.chaos <= best.chaos + 1e-6 and match.coherence >= best.coherence - 1e-6
+        if fits_as_well and WESTERN in (match.encoding, *match.could_be_from_charset):
+            return WESTERN
+    return best.encoding
 
 
 def split_lines(text: str) -> list[str]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import warnings
 import weakref
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import anyio
 from mcp.server.mcpserver import Context
+from mcp.shared.exceptions import MCPDeprecationWarning
 
 from k2_filesystem.paths import Root, narrow_roots
 
@@ -28,7 +30,7 @@ class ClientRoots:
 
     def __init__(self, configured: list[Root]) -> None:
         self.configured = configured
-        self._by_session: weakref.WeakKeyDictionary[Any, list[Root]] = weakref.WeakKeyDictionary()
+        self._by_session: weakref.WeakKeyDictionary[Any, tuple[list[Root], bool]] = weakref.WeakKeyDictionary()
 
     async def active(self, ctx: Context[Any]) -> tuple[list[Root], bool]:
         """The roots in force for this request, and whether the client narrowed them."""
@@ -39,18 +41,24 @@ class ClientRoots:
         session = ctx.session
         cached = self._by_session.get(session)
         if cached is not None:
-            return cached, True
+            return cached
         try:
-            with anyio.fail_after(10):
+            with anyio.fail_after(10), warnings.catch_warnings():
+                # Roots are deprecated at 2026-07-28, but they are how handshake-era clients scope a session.
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
                 result = await session.list_roots()
         except Exception as exc:  # a client that declared roots but cannot list them keeps the configured set
             logger.warning("client roots unavailable", extra={"error": repr(exc)})
             return self.configured, False
         paths = [p for p in (file_uri_path(str(r.uri)) for r in result.roots) if p]
-        narrowed = narrow_roots(self.configured, paths)
-        self._by_session[session] = narrowed
-        logger.info("client roots applied", extra={"roots": [r.real for r in narrowed]})
-        return narrowed, True
+        if not paths:
+            # A client with no folder open sends an empty list: that narrows nothing (as the reference server).
+            entry: tuple[list[Root], bool] = (self.configured, False)
+        else:
+            entry = (narrow_roots(self.configured, paths), True)
+            logger.info("client roots applied", extra={"roots": [r.real for r in entry[0]]})
+        self._by_session[session] = entry
+        return entry
 
     def forget(self, session: Any) -> None:
         self._by_session.pop(session, None)

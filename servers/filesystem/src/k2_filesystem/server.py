@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
+import os
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import anyio
 from k2_shared.runner import run_server
+from k2_shared.tools import tool
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
@@ -21,6 +26,7 @@ from mcp.types import (
     CallToolResult,
     EmbeddedResource,
     ImageContent,
+    InputRequiredResult,
     NotificationParams,
     TextContent,
     ToolAnnotations,
@@ -49,7 +55,7 @@ from k2_filesystem.models import (
     WriteResult,
 )
 from k2_filesystem.paths import Located, Root, Sandbox, make_root
-from k2_filesystem.reading import Media, read_file
+from k2_filesystem.reading import Media, read_file, sniff_mime
 from k2_filesystem.roots import ClientRoots
 
 T = TypeVar("T")
@@ -101,6 +107,21 @@ class FilesystemService:
         roots, _ = await self.client_roots.active(ctx)
         return roots
 
+    def denied_below(self, loc: Located) -> Callable[[str], bool] | None:
+        """A test for paths below `loc` (relative to it) that the deny-list refuses, for walks and listings."""
+        if not self.sandbox.deny:
+            return None
+        top = loc.display
+        roots = self.sandbox.roots
+
+        def denied(rel: str) -> bool:
+            host = os.path.join(top, rel)
+            return any(
+                root.contains(host) and self.sandbox.is_denied(os.path.relpath(host, root.real)) for root in roots
+            )
+
+        return denied
+
     def on_path(self, path: str, roots: Sequence[Root], fn: Callable[[Located], T], *, follow: bool = True) -> T:
         with os_errors(path), self.sandbox.locate(path, roots, follow_final=follow) as loc:
             return fn(loc)
@@ -139,7 +160,19 @@ def _slice_result(sl: FileSlice) -> CallToolResult:
 
 class FilesystemMCP(MCPServer[Any]):
     """An MCPServer whose refusals carry their kind in `_meta`, so a client can tell a missing file from a
-    denied one without parsing the message."""
+    denied one without parsing the message, and whose file:// blobs carry their own MIME type."""
+
+    async def read_resource(self, uri: Any, context: Any = None) -> Any:
+        result = await super().read_resource(uri, context)
+        if isinstance(result, InputRequiredResult):
+            return result
+        name = urlsplit(str(uri)).path.rsplit("/", 1)[-1]
+        return [
+            dataclasses.replace(c, mime_type=sniff_mime(unquote(name), c.content[:16]))
+            if isinstance(c.content, bytes)
+            else c
+            for c in result
+        ]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
@@ -177,7 +210,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
             max_media_bytes=s.max_media_bytes,
         )
 
-    @mcp.tool(name="read_file", annotations=_read("Read file"))
+    @tool(mcp, name="read_file", annotations=_read("Read file"))
     async def read_file_tool(
         path: PathArg,
         ctx: Context[Any],
@@ -205,10 +238,10 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
             sha256=result.sha256,
         )
         return CallToolResult(
-            content=[_media_content(result, "file://" + host_path)], structured_content=meta.model_dump(mode="json")
+            content=[_media_content(result, Path(host_path).as_uri())], structured_content=meta.model_dump(mode="json")
         )
 
-    @mcp.tool(annotations=_read("Read several files"))
+    @tool(mcp, annotations=_read("Read several files"))
     async def read_multiple_files(
         paths: Annotated[list[PathArg], Field(min_length=1, max_length=100, description="Files to read.")],
         ctx: Context[Any],
@@ -245,7 +278,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
 
         return await anyio.to_thread.run_sync(work)
 
-    @mcp.tool(annotations=_read("List directory"))
+    @tool(mcp, annotations=_read("List directory"))
     async def list_directory(
         ctx: Context[Any],
         path: PathArg = ".",
@@ -267,10 +300,11 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
                 limit=limit,
                 include_hidden=include_hidden,
                 max_entries=s.max_walk_entries,
+                denied=svc.denied_below(loc),
             ),
         )
 
-    @mcp.tool(annotations=_read("Directory tree"))
+    @tool(mcp, annotations=_read("Directory tree"))
     async def directory_tree(
         ctx: Context[Any],
         path: PathArg = ".",
@@ -290,11 +324,12 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
                 exclude=exclude,
                 respect_gitignore=respect_gitignore,
                 timeout_s=s.walk_timeout_s,
+                denied=svc.denied_below(loc),
             ),
             thread=True,
         )
 
-    @mcp.tool(annotations=_read("Find files"))
+    @tool(mcp, annotations=_read("Find files"))
     async def search_files(
         pattern: Annotated[
             str,
@@ -320,11 +355,12 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
                 max_results=max_results,
                 max_entries=s.max_walk_entries,
                 timeout_s=s.walk_timeout_s,
+                denied=svc.denied_below(loc),
             ),
             thread=True,
         )
 
-    @mcp.tool(annotations=_read("Search file contents"))
+    @tool(mcp, annotations=_read("Search file contents"))
     async def grep(
         pattern: Annotated[
             str,
@@ -357,16 +393,17 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
                 respect_gitignore=respect_gitignore,
                 max_entries=s.max_walk_entries,
                 timeout_s=s.walk_timeout_s,
+                denied=svc.denied_below(loc),
             ),
             thread=True,
         )
 
-    @mcp.tool(annotations=_read("File information"))
+    @tool(mcp, annotations=_read("File information"))
     async def get_file_info(path: PathArg, ctx: Context[Any]) -> FileInfo:
         """Kind, size, permissions, owner, times and MIME type of a path (a symbolic link is described itself)."""
         return await svc.run(ctx, path, listing.file_info, follow=False)
 
-    @mcp.tool(annotations=_read("Allowed directories"))
+    @tool(mcp, annotations=_read("Allowed directories"))
     async def list_allowed_directories(ctx: Context[Any]) -> AllowedDirectories:
         """The directories this server may touch (narrowed by the client's roots when it sends them)."""
         roots, narrowed = await svc.client_roots.active(ctx)
@@ -411,7 +448,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
 def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
     s = svc.settings
 
-    @mcp.tool(annotations=_write("Write file", destructive=True, idempotent=True))
+    @tool(mcp, annotations=_write("Write file", destructive=True, idempotent=True))
     async def write_file(
         path: PathArg,
         content: Annotated[str, Field(description="The whole new content.")],
@@ -446,7 +483,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
 
         return await anyio.to_thread.run_sync(work)
 
-    @mcp.tool(annotations=_write("Edit file", destructive=True, idempotent=False))
+    @tool(mcp, annotations=_write("Edit file", destructive=True, idempotent=False))
     async def edit_file(
         path: PathArg,
         edits: Annotated[
@@ -474,7 +511,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
             thread=True,
         )
 
-    @mcp.tool(annotations=_write("Create directory", destructive=False, idempotent=True))
+    @tool(mcp, annotations=_write("Create directory", destructive=False, idempotent=True))
     async def create_directory(
         path: PathArg,
         ctx: Context[Any],
@@ -491,7 +528,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
 
         return await anyio.to_thread.run_sync(work)
 
-    @mcp.tool(annotations=_write("Move or rename", destructive=True, idempotent=False))
+    @tool(mcp, annotations=_write("Move or rename", destructive=True, idempotent=False))
     async def move_file(
         source: PathArg,
         destination: PathArg,
@@ -509,7 +546,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
 
         return await anyio.to_thread.run_sync(work)
 
-    @mcp.tool(annotations=_write("Copy", destructive=True, idempotent=True))
+    @tool(mcp, annotations=_write("Copy", destructive=True, idempotent=True))
     async def copy_file(
         source: PathArg,
         destination: PathArg,
@@ -539,7 +576,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
 
     if s.allow_delete:
 
-        @mcp.tool(annotations=_write("Delete", destructive=True, idempotent=False))
+        @tool(mcp, annotations=_write("Delete", destructive=True, idempotent=False))
         async def delete_file(
             path: PathArg,
             ctx: Context[Any],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pathspec
@@ -17,18 +17,26 @@ MAX_GITIGNORE_BYTES = 1 << 20
 
 @dataclass
 class Ignore:
-    """Stack of (directory relative path, spec) from .gitignore files, plus the caller's exclude globs."""
+    """What a walk leaves out: paths on the server's deny-list, the caller's exclude globs and, when asked,
+    what .gitignore files exclude (those of the walk's own directories and of its ancestors up to the root).
+
+    `specs` holds (directory relative to the root, spec); `top` is the walk's top relative to the root.
+    """
 
     respect_gitignore: bool
     excludes: pathspec.PathSpec | None = None
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = field(default_factory=list)
+    denied: Callable[[str], bool] | None = None  # takes a path relative to the walk's top
+    top: str = ""
 
     @classmethod
-    def make(cls, respect_gitignore: bool, exclude: list[str]) -> Ignore:
+    def make(cls, respect_gitignore: bool, exclude: list[str], denied: Callable[[str], bool] | None = None) -> Ignore:
         spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
-        return cls(respect_gitignore, spec)
+        return cls(respect_gitignore, spec, denied=denied)
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
+        if self.denied is not None and self.denied(rel):
+            return True
         probe = rel + "/" if is_dir else rel
         if self.excludes is not None and self.excludes.match_file(probe):
             return True
@@ -36,10 +44,13 @@ class Ignore:
             return False
         if is_dir and os.path.basename(rel) == ".git":
             return True
+        return self._gitignored(f"{self.top}/{rel}" if self.top else rel, is_dir)
+
+    def _gitignored(self, full: str, is_dir: bool) -> bool:
         for base, spec in reversed(self.specs):
-            if base and not rel.startswith(base + "/"):
+            if base and not full.startswith(base + "/"):
                 continue
-            inner = rel[len(base) + 1 :] if base else rel
+            inner = full[len(base) + 1 :] if base else full
             result = spec.check_file(inner + "/" if is_dir else inner)
             if result.include is not None:
                 return result.include
@@ -49,19 +60,58 @@ class Ignore:
         """Read `.gitignore` in the directory open as dir_fd, if there is one; True when a spec was pushed."""
         if not self.respect_gitignore:
             return False
-        try:
-            fd = os.open(".gitignore", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
-        except OSError:
+        spec = _read_gitignore(dir_fd)
+        if spec is None:
             return False
+        self.specs.append((f"{self.top}/{rel}".strip("/") if rel else self.top, spec))
+        return True
+
+    def start_below(self, root_real: str, top_rel: str) -> None:
+        """Walks start at `top_rel` under the root: read the .gitignore files of the directories above it.
+
+        A top that those files exclude was asked for explicitly, so their rules are then not applied.
+        """
+        self.top = top_rel.replace(os.sep, "/")
+        if not self.respect_gitignore or not self.top:
+            return
+        found: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+        base = ""
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_GITIGNORE_BYTES:
-                return False
-            text = os.read(fd, MAX_GITIGNORE_BYTES).decode("utf-8", errors="replace")
+            fd = os.open(root_real, DIR_FLAGS)
+        except OSError:
+            return
+        try:
+            for name in ["", *self.top.split("/")[:-1]]:
+                if name:
+                    sub = os.open(name, DIR_FLAGS, dir_fd=fd)
+                    os.close(fd)
+                    fd = sub
+                    base = f"{base}/{name}" if base else name
+                spec = _read_gitignore(fd)
+                if spec is not None:
+                    found.append((base, spec))
+        except OSError:
+            pass
         finally:
             os.close(fd)
-        self.specs.append((rel, pathspec.GitIgnoreSpec.from_lines(text.splitlines())))
-        return True
+        self.specs[:0] = found
+        if self._gitignored(self.top, True):
+            del self.specs[: len(found)]
+
+
+def _read_gitignore(dir_fd: int) -> pathspec.GitIgnoreSpec | None:
+    try:
+        fd = os.open(".gitignore", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_GITIGNORE_BYTES:
+            return None
+        text = os.read(fd, MAX_GITIGNORE_BYTES).decode("utf-8", errors="replace")
+    finally:
+        os.close(fd)
+    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
 
 @dataclass
