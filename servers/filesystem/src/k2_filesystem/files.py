@@ -109,6 +109,14 @@ def _process_umask() -> int:
 DEFAULT_FILE_MODE = 0o666 & ~_process_umask()
 
 
+def file_mode(mode: int | None) -> int:
+    """Permission bits for a file we write: the old or source mode without set-user/group-ID (as write(2)
+    drops them), so new content never becomes a setuid program; the default mode for a new file."""
+    if mode is None:
+        return DEFAULT_FILE_MODE
+    return stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID)
+
+
 def temp_name(name: str) -> str:
     return f".{name[:180]}.k2tmp-{secrets.token_hex(6)}"
 
@@ -127,7 +135,7 @@ def atomic_write(dir_fd: int, name: str, data: bytes, mode: int | None = None) -
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fchmod(fd, DEFAULT_FILE_MODE if mode is None else stat.S_IMODE(mode))
+            os.fchmod(fd, file_mode(mode))
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -119,6 +119,14 @@ class Sandbox:
                     return True
         return False
 
+    def _denies(self, located: Located) -> bool:
+        """The deny-list applies relative to the configured roots too: a client root narrowed to a denied
+        directory (say `.git`) must not make the paths below it look allowed."""
+        if self.is_denied(located.rel):
+            return True
+        host = located.display
+        return any(root.contains(host) and self.is_denied(_rel_to(root, host)) for root in self.roots)
+
     def absolute(self, path: str, roots: Sequence[Root]) -> str:
         if not isinstance(path, str) or not path.strip():
             raise AccessDenied("an empty path was given; pass a path inside one of the allowed directories")
@@ -156,7 +164,7 @@ class Sandbox:
         walk = _Walk(self, path, active, follow_final)
         try:
             located = walk.run(root, self._rel_parts(root, abs_path))
-            if self.is_denied(located.rel):
+            if self._denies(located):
                 raise AccessDenied(f"{path!r} is on this server's deny-list")
             return located
         except BaseException as exc:
@@ -169,6 +177,11 @@ class Sandbox:
     def _rel_parts(root: Root, abs_path: str) -> list[str]:
         rel = os.path.relpath(abs_path, root.real)
         return [] if rel == "." else rel.split(os.sep)
+
+
+def _rel_to(root: Root, host: str) -> str:
+    rel = os.path.relpath(host, root.real)
+    return "" if rel == "." else rel
 
 
 class _Walk:

@@ -13,6 +13,7 @@ from k2_filesystem.errors import AccessDenied, AlreadyExists, EditConflict, NotF
 from k2_filesystem.files import (
     DEFAULT_FILE_MODE,
     atomic_write,
+    file_mode,
     kind_of,
     open_regular,
     read_fd,
@@ -34,12 +35,15 @@ def make_parents(sandbox: Sandbox, path: str, roots: Sequence[Root]) -> None:
     parent = os.path.dirname(abs_path)
     missing: list[str] = []
     while parent and parent != os.path.dirname(parent):
-        with sandbox.locate(parent, roots) as loc:
-            st = loc.lstat()
-            if st is not None:
-                if not stat.S_ISDIR(st.st_mode):
-                    raise WrongKind(f"{os.path.basename(parent)!r} above {path!r} exists and is not a directory")
-                break
+        try:
+            with sandbox.locate(parent, roots) as loc:
+                st = loc.lstat()
+        except NotFound:  # a directory above `parent` is missing too (containment was checked before the walk)
+            st = None
+        if st is not None:
+            if not stat.S_ISDIR(st.st_mode):
+                raise WrongKind(f"{os.path.basename(parent)!r} above {path!r} exists and is not a directory")
+            break
         missing.append(parent)
         parent = os.path.dirname(parent)
     for directory in reversed(missing):
@@ -63,7 +67,7 @@ def write_file(
         raise WrongKind(f"{loc.shown!r} is an allowed root directory, not a file")
     if encoding not in TEXT_ENCODINGS:
         raise Unsupported(f"encoding {encoding!r} is not supported; use one of {sorted(TEXT_ENCODINGS)}")
-    data = content.encode(encoding, errors="strict") if encoding != "ascii" else _ascii(content, loc.shown)
+    data = _encode(content, encoding, loc.shown)
     if len(data) > max_bytes:
         raise TooLarge(f"content is {len(data)} bytes, over the write limit of {max_bytes}; split the file")
     st = _existing_regular(loc)
@@ -79,11 +83,13 @@ def write_file(
     return WriteResult(path=loc.shown, bytes_written=len(data), created=st is None, sha256=sha256(data))
 
 
-def _ascii(content: str, shown: str) -> bytes:
+def _encode(content: str, encoding: str, shown: str) -> bytes:
     try:
-        return content.encode("ascii")
+        return content.encode(encoding, errors="strict")
     except UnicodeEncodeError as exc:
-        raise Unsupported(f"content for {shown!r} has non-ASCII text at {exc.start}; use encoding utf-8") from None
+        raise Unsupported(
+            f"text for {shown!r} has characters at {exc.start} that {encoding} cannot hold; use encoding utf-8"
+        ) from None
 
 
 def edit_file(
@@ -103,7 +109,7 @@ def edit_file(
     except UnicodeDecodeError:
         raise Unsupported(f"{loc.shown!r} is not valid {encoding}; edit_file would corrupt it") from None
     applied = apply_edits(before, edits, loc.shown)
-    new_data = applied.text.encode(encoding)
+    new_data = _encode(applied.text, encoding, loc.shown)
     if len(new_data) > max_bytes:
         raise TooLarge(f"the edited file would be {len(new_data)} bytes, over the limit of {max_bytes}")
     if not dry_run:
@@ -186,6 +192,9 @@ def copy(src: Located, dst: Located, *, overwrite: bool, recursive: bool, max_en
             raise WrongKind(f"{src.shown!r} is a directory; pass recursive=true to copy it with its contents")
         if existing is not None:
             raise AlreadyExists(f"{dst.shown!r} already exists; copy a directory to a new path")
+        # Both display paths are resolved host paths (the walk rewrote every link), so this is a whole-path test.
+        if os.path.commonpath([src.display, dst.display]) == src.display:
+            raise WrongKind(f"{dst.shown!r} is inside {src.shown!r}; a directory cannot be copied into itself")
         return _copy_tree(src, dst, max_entries)
     if existing is not None:
         if not overwrite:
@@ -212,7 +221,7 @@ def _copy_fd_to(fd: int, mode: int, dir_fd: int, name: str) -> int:
                 while view:
                     view = view[os.write(out, view) :]
                 total += len(chunk)
-            os.fchmod(out, stat.S_IMODE(mode) or DEFAULT_FILE_MODE)
+            os.fchmod(out, file_mode(mode) or DEFAULT_FILE_MODE)
             os.fsync(out)
         finally:
             os.close(out)
