@@ -516,3 +516,30 @@ async def test_file_resource_template_is_listed(client: Client) -> None:
     templates = (await client.list_resource_templates()).resource_templates
 
     assert [(t.name, t.uri_template) for t in templates] == [("file", "file://{+path}")]
+
+
+async def test_read_file_gives_up_skipping_to_a_far_offset_of_a_streamed_file_in_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from k2_filesystem import reading
+
+    monkeypatch.setattr(reading, "STREAM_SKIP_SECONDS", 0.0)
+    (tmp_path / "big.log").write_text("".join(f"entry {i}\n" for i in range(20_000)))
+    settings = FilesystemSettings(roots=[tmp_path], max_read_bytes=1024)
+    async with Client(build_server(settings)) as c:
+        result = await c.call_tool("read_file", {"path": "big.log", "offset": 15_000})
+        assert result.is_error
+        assert refusal(result) == "too_large"
+        near = await c.call_tool("read_file", {"path": "big.log", "offset": 10, "limit": 1})
+        assert near.structured_content is not None
+        assert near.structured_content["content"] == "entry 10\n"
+
+
+async def test_read_file_reads_a_file_too_big_for_the_event_loop_on_a_worker_thread(
+    client: Client, tmp_path: Path
+) -> None:
+    lines = [f"{i:07d} " + "x" * 56 + "\n" for i in range(8_000)]  # 512,000 bytes: over the inline limit
+    (tmp_path / "half-mb.txt").write_text("".join(lines))
+    body = await read(client, path="half-mb.txt", offset=7_998, limit=5)
+    assert body["content"] == lines[7_998] + lines[7_999]
+    assert body["total_lines"] == 8_000

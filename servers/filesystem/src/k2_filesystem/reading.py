@@ -8,6 +8,7 @@ import hashlib
 import io
 import mimetypes
 import os
+import time
 from dataclasses import dataclass
 
 import charset_normalizer
@@ -149,11 +150,24 @@ def _slice(
     )
 
 
+class Offload(Exception):
+    """Raised by `read_file(..., inline_max=N)` for a file over N bytes: do this read on a worker thread."""
+
+
 def read_file(
-    loc: Located, offset: int, limit: int, *, max_bytes: int, max_chars: int, max_media_bytes: int
+    loc: Located,
+    offset: int,
+    limit: int,
+    *,
+    max_bytes: int,
+    max_chars: int,
+    max_media_bytes: int,
+    inline_max: int | None = None,
 ) -> FileSlice | Media:
     fd, st = open_regular(loc)
     try:
+        if inline_max is not None and st.st_size > inline_max:
+            raise Offload
         if st.st_size <= max_bytes:
             data = read_fd(fd, max_bytes + 1)
             if len(data) <= max_bytes:
@@ -192,10 +206,16 @@ def _streamed(loc: Located, fd: int, size: int, offset: int, limit: int, max_cha
     if encoding is None:
         raise TooLarge(f"{loc.shown!r} is a binary file of {size} bytes, too large to return")
     raw = os.fdopen(os.dup(fd), "rb", buffering=CHUNK_STREAM)
+    deadline = time.monotonic() + STREAM_SKIP_SECONDS
     with io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="\n") as text:
-        for _ in range(offset):
+        for skipped in range(offset):
             if not _read_line(text):
                 break
+            if skipped % 1024 == 1023 and time.monotonic() > deadline:
+                raise TooLarge(
+                    f"reaching line {offset} of {loc.shown!r} ({size} bytes) took over {STREAM_SKIP_SECONDS}s "
+                    f"(stopped at line {skipped + 1}); use grep to find the lines you need"
+                )
         window: list[str] = []
         chars = 0
         while len(window) < limit and chars <= max_chars:
@@ -211,6 +231,7 @@ def _streamed(loc: Located, fd: int, size: int, offset: int, limit: int, max_cha
 
 
 CHUNK_STREAM = 1 << 20
+STREAM_SKIP_SECONDS = 10.0
 MAX_LINE_CHARS = 1 << 20
 
 

@@ -55,11 +55,12 @@ from k2_filesystem.models import (
     WriteResult,
 )
 from k2_filesystem.paths import Located, Root, Sandbox, make_root
-from k2_filesystem.reading import Media, read_file, sniff_mime
+from k2_filesystem.reading import Media, Offload, read_file, sniff_mime
 from k2_filesystem.roots import ClientRoots
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+INLINE_READ_BYTES = 256 * 1024  # larger files are read on a worker thread so the event loop never stalls
 ERROR_META_KEY = "k2/error"  # in a failed result's _meta: the kind of refusal (FsError.code, "invalid_arguments")
 
 INSTRUCTIONS = (
@@ -200,15 +201,17 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
         "notifications/roots/list_changed", NotificationParams, on_roots_changed
     )
 
-    def read_one(loc: Located, offset: int, limit: int) -> FileSlice | Media:
-        return read_file(
+    def read_one(loc: Located, offset: int, limit: int, inline: bool) -> tuple[FileSlice | Media, str]:
+        result = read_file(
             loc,
             offset,
             limit,
             max_bytes=s.max_read_bytes,
             max_chars=s.max_output_chars,
             max_media_bytes=s.max_media_bytes,
+            inline_max=INLINE_READ_BYTES if inline else None,
         )
+        return result, loc.display
 
     @tool(mcp, name="read_file", annotations=_read("Read file"))
     async def read_file_tool(
@@ -220,8 +223,10 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
         """Read a file. Text comes back a window of lines at a time (offset/limit) with its encoding detected;
         `truncated` and `next_offset` say when there is more. Images, audio and other binary files come back
         as image, audio or blob content."""
-        out = await svc.run(ctx, path, lambda loc: (read_one(loc, offset, limit), loc.display))
-        result, host_path = out
+        try:  # small files are read on the event loop (no thread hop); big ones on a worker thread
+            result, host_path = await svc.run(ctx, path, lambda loc: read_one(loc, offset, limit, True))
+        except Offload:
+            result, host_path = await svc.run(ctx, path, lambda loc: read_one(loc, offset, limit, False), thread=True)
         if isinstance(result, FileSlice):
             return _slice_result(result)
         meta = FileSlice(
