@@ -5,9 +5,15 @@
 
 Both servers get the same temporary tree (a 4 KB text file and a folder of 1,000 files) and the same client:
 it does the initialize handshake, then sends `tools/call` requests keeping up to C in flight and times each
-from the write of its request to the read of its answer. A case is a warm-up, then up to --calls calls or
---seconds seconds, whichever ends first. Beside them runs the stdio floor (stdio_floor.py): a Python process
-that echoes JSON-RPC over the same kind of pipes with no SDK, the most any Python server could reach here.
+from the write of its request to the read of its answer; every answer is checked (no error, expected text).
+A case is a warm-up, then up to --calls calls or --seconds seconds, whichever ends first. All servers are
+started first and each case runs on each of them in turn, so a change in the machine's load falls on all.
+Beside them runs the stdio floor (stdio_floor.py): a Python process that echoes JSON-RPC over the same kind
+of pipes with no SDK, the most any Python server could reach here with this client.
+
+Printed per case: calls/s, p50 and p99 latency, the ratio ours/node of calls/s, and the CPU time each server
+process used per call (user + system, all threads, from /proc): the figure that least depends on what else
+the machine is doing. Nothing here asserts on time.
 
 The official server (pinned in bench/package.json) is installed with `npm ci` into bench/node_modules on
 first use and run with the pinned Node 22 from tests/realclients (or `node` on PATH). Without npm or Node
@@ -47,10 +53,20 @@ class Figures:
     seconds: float
     p50_ms: float
     p99_ms: float
+    cpu_us: float | None  # the server's CPU time (user + system, all its threads) per call
 
     @property
     def rate(self) -> float:
         return self.calls / self.seconds
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used so far (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class RpcPipe:
@@ -104,6 +120,7 @@ class RpcPipe:
         params = {"name": case.tool, "arguments": case.arguments}
         sent_at: dict[int, float] = {}
         latencies: list[float] = []
+        cpu_before = cpu_seconds(self.proc.pid)
         started = time.perf_counter()
         deadline = started + seconds
         issued = 0
@@ -132,8 +149,10 @@ class RpcPipe:
             if more > 0:
                 issue(more)
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_seconds(self.proc.pid)
+        cpu_us = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / len(latencies) * 1e6
         cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-        return Figures(calls=len(latencies), seconds=elapsed, p50_ms=cuts[49] * 1e3, p99_ms=cuts[98] * 1e3)
+        return Figures(len(latencies), elapsed, cuts[49] * 1e3, cuts[98] * 1e3, cpu_us)
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -191,18 +210,27 @@ def ours_command() -> list[str]:
 
 
 def measure(
-    argv: list[str], cwd: Path, cases: list[Case], args: argparse.Namespace, log: Path
-) -> dict[tuple[str, int], Figures]:
-    pipe = RpcPipe(argv, cwd, log)
-    out: dict[tuple[str, int], Figures] = {}
+    servers: dict[str, tuple[list[str], list[Case]]], cwd: Path, args: argparse.Namespace, logs: Path
+) -> dict[str, dict[tuple[str, int], Figures]]:
+    """Start every server, then run each case on each in turn, so a change in the machine's load falls on all
+    of them rather than on whichever happened to run last."""
+    pipes: dict[str, RpcPipe] = {}
+    out: dict[str, dict[tuple[str, int], Figures]] = {name: {} for name in servers}
     try:
-        pipe.handshake()
-        for case in cases:
+        for name, (argv, _) in servers.items():
+            pipes[name] = RpcPipe(argv, cwd, logs / f"{name}.log")
+            pipes[name].handshake()
+        labels = list(dict.fromkeys(case.label for _, cases in servers.values() for case in cases))
+        for label in labels:
             for c in args.concurrency:
-                pipe.run(case, calls=args.warmup, concurrency=c, seconds=args.seconds)
-                out[case.label, c] = pipe.run(case, calls=args.calls, concurrency=c, seconds=args.seconds)
+                for name, (_, cases) in servers.items():
+                    for case in (case for case in cases if case.label == label):
+                        pipe = pipes[name]
+                        pipe.run(case, calls=args.warmup, concurrency=c, seconds=args.warmup_seconds)
+                        out[name][label, c] = pipe.run(case, calls=args.calls, concurrency=c, seconds=args.seconds)
     finally:
-        pipe.close()
+        for pipe in pipes.values():
+            pipe.close()
     return out
 
 
@@ -212,14 +240,22 @@ def fmt(f: Figures | None) -> str:
     return f"{f.rate:8.0f} {f.p50_ms:7.2f} {f.p99_ms:7.2f}"
 
 
+def fmt_cpu(f: Figures | None) -> str:
+    return f"{f.cpu_us:9.0f}" if f is not None and f.cpu_us is not None else f"{'-':>9}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=3000, help="most measured calls per case")
-    ap.add_argument("--seconds", type=float, default=3.0, help="most seconds per case (and per warm-up)")
-    ap.add_argument("--warmup", type=int, default=300, help="calls before each measured case")
+    ap.add_argument("--seconds", type=float, default=3.0, help="most seconds per measured case")
+    ap.add_argument("--warmup", type=int, default=300, help="most calls before each measured case")
+    ap.add_argument("--warmup-seconds", type=float, default=1.0, help="most seconds of warm-up per case")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 16], help="requests in flight")
-    ap.add_argument("--skip-official", action="store_true", help="measure ours and the floor only")
+    ap.add_argument(
+        "--servers", nargs="+", choices=["ours", "official", "floor"], default=["ours", "official", "floor"]
+    )
     args = ap.parse_args()
+    node = node_binary()
 
     with tempfile.TemporaryDirectory(prefix="k2-bench-") as tmp:
         base = Path(tmp).resolve()
@@ -236,34 +272,42 @@ def main() -> int:
         official_cases = [
             Case("read 4 KB", "read_text_file", {"path": str(small)}, "line 0063"),
             Case("list 1,000", "list_directory", {"path": str(folder)}, "entry_0999"),
+            # Ours always gives each entry's size and time; this is the official tool that stats entries too.
+            Case("list+stat", "list_directory_with_sizes", {"path": str(folder)}, "entry_0999"),
         ]
         floor_cases = [Case("read 4 KB", "echo", {"path": str(small)}, "four_kb")]
 
-        results: dict[str, dict[tuple[str, int], Figures]] = {}
-        results["ours"] = measure([*ours_command(), str(files)], files, ours_cases, args, logs / "ours.log")
-        node = node_binary()
-        if not args.skip_official and node and ensure_official():
-            argv = [node, str(OFFICIAL_JS), str(files)]
-            results["official"] = measure(argv, files, official_cases, args, logs / "official.log")
-        floor_argv = [sys.executable, str(HERE / "stdio_floor.py")]
-        results["floor"] = measure(floor_argv, files, floor_cases, args, logs / "floor.log")
+        servers: dict[str, tuple[list[str], list[Case]]] = {}
+        if "ours" in args.servers:
+            servers["ours"] = ([*ours_command(), str(files)], ours_cases)
+        if "official" in args.servers and node and ensure_official():
+            servers["official"] = ([node, str(OFFICIAL_JS), str(files)], official_cases)
+        if "floor" in args.servers:
+            servers["floor"] = ([sys.executable, str(HERE / "stdio_floor.py")], floor_cases)
+        results = measure(servers, files, args, logs)
 
     print()
-    print("k2-filesystem vs @modelcontextprotocol/server-filesystem over stdio (calls/s, p50 and p99 in ms)")
+    print("k2-filesystem (ours) vs @modelcontextprotocol/server-filesystem (node), over stdio")
     print(f"python {sys.version.split()[0]}, node {node_version(node)}, {os.cpu_count()} CPUs")
+    print("calls/s, p50 and p99 latency in ms; cpu: server CPU time per call in microseconds")
     print()
-    head = f"{'case':<12} {'C':>3} | {'ours/s':>8} {'p50':>7} {'p99':>7} | {'node/s':>8} {'p50':>7} {'p99':>7}"
-    print(f"{head} | {'ours/node':>9} | {'floor/s':>8} {'p50':>7} {'p99':>7}")
-    print("-" * 106)
-    for case in ours_cases:
+    head = f"{'case':<10} {'C':>3} | {'ours/s':>8} {'p50':>7} {'p99':>7} | {'node/s':>8} {'p50':>7} {'p99':>7}"
+    print(f"{head} | {'ours/node':>9} | {'floor/s':>8} {'p50':>7} {'p99':>7} | {'ours cpu':>9} {'node cpu':>9}")
+    print("-" * 126)
+    for label, ours_label in [("read 4 KB", "read 4 KB"), ("list 1,000", "list 1,000"), ("list+stat", "list 1,000")]:
         for c in args.concurrency:
-            ours = results["ours"].get((case.label, c))
-            theirs = results.get("official", {}).get((case.label, c))
-            floor = results["floor"].get((case.label, c)) if case.label == "read 4 KB" else None
+            ours = results.get("ours", {}).get((ours_label, c))
+            theirs = results.get("official", {}).get((label, c))
+            floor = results.get("floor", {}).get((label, c))
             ratio = f"{ours.rate / theirs.rate:9.2f}" if ours and theirs else f"{'-':>9}"
-            print(f"{case.label:<12} {c:>3} | {fmt(ours)} | {fmt(theirs)} | {ratio} | {fmt(floor)}")
+            row = f"{label:<10} {c:>3} | {fmt(ours)} | {fmt(theirs)} | {ratio} | {fmt(floor)}"
+            print(f"{row} | {fmt_cpu(ours)} {fmt_cpu(theirs)}")
     print()
-    print("floor: Python JSON-RPC echo over the same pipes, no SDK (bench/stdio_floor.py)")
+    print("read 4 KB:  ours read_file, node read_text_file, on the same 4,096-byte text file")
+    print("list 1,000: ours list_directory (name, kind, size, mtime per entry), node list_directory (names only)")
+    print("list+stat:  the same figures of ours against node's list_directory_with_sizes, which stats entries too")
+    print("floor:      a Python JSON-RPC echo over the same pipes, no SDK (bench/stdio_floor.py): the most any")
+    print("            Python server can do here, with this client")
     return 0
 
 

@@ -1,9 +1,12 @@
 """OpenTelemetry, set up once per process.
 
-The SDK already opens a span per request (`tools/call <name>` with the tool name and outcome); we install the
-tracer provider that records them, add tool-call metrics (calls, errors, latency histogram) through a server
-middleware, export both over OTLP/HTTP when an endpoint is configured, and expose Prometheus text for
-`GET /metrics` on the HTTP transports.
+The SDK already opens a span per request (`tools/call <name>` with the tool name and outcome); when an OTLP
+endpoint is configured we install the tracer provider that records them and export them. Tool-call metrics
+(calls, errors, latency histogram) come from a server middleware; they are exported over OTLP/HTTP with the
+spans and exposed as Prometheus text for `GET /metrics` on the HTTP transports.
+
+Without an endpoint no span would leave the process, so none is recorded: `instrument` then drops the SDK's
+span middleware (its documented opt-out), which spares every call the cost of a span.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp_types import CallToolResult
 from opentelemetry import metrics, trace
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
-from opentelemetry.metrics import Counter, Histogram
+from opentelemetry.metrics import CallbackOptions, Histogram, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -53,27 +56,43 @@ _LATENCY_BUCKETS_S = [
 
 @dataclass
 class Telemetry:
-    """Handles on the process-wide instruments."""
+    """Handles on the process-wide instruments.
+
+    Calls and errors are counted here, under a lock, and read by observable counters when a reader collects:
+    a dictionary increment instead of a trip through the metrics SDK on every call. The latency histogram
+    has no observable form, so each call is recorded into it directly.
+    """
 
     service_name: str
-    calls: Counter
-    errors: Counter
     duration: Histogram
     exporting: bool
+    _counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    _counts_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def prometheus_text(self) -> bytes:
         return generate_latest(REGISTRY)
 
     def record_tool_call(self, tool: str, outcome: str, seconds: float) -> None:
-        attrs = {"tool": tool, "outcome": outcome, "service": self.service_name}
-        self.calls.add(1, attrs)
-        if outcome != "ok":
-            self.errors.add(1, attrs)
-        self.duration.record(seconds, attrs)
+        key = (tool, outcome)
+        with self._counts_lock:
+            self._counts[key] = self._counts.get(key, 0) + 1
+        self.duration.record(seconds, self._attributes(key))
+
+    def _attributes(self, key: tuple[str, str]) -> dict[str, str]:
+        return {"tool": key[0], "outcome": key[1], "service": self.service_name}
+
+    def observe_calls(self, options: CallbackOptions) -> list[Observation]:
+        with self._counts_lock:
+            counts = list(self._counts.items())
+        return [Observation(n, self._attributes(key)) for key, n in counts]
+
+    def observe_errors(self, options: CallbackOptions) -> list[Observation]:
+        return [o for o in self.observe_calls(options) if (o.attributes or {}).get("outcome") != "ok"]
 
 
 def setup_telemetry(service_name: str, otlp_endpoint: str | None = None) -> Telemetry:
-    """Install tracer and meter providers once; later calls return the same handles."""
+    """Install the meter provider (and, with an OTLP endpoint, the tracer provider) once; later calls return
+    the same handles."""
     global _instance
     with _lock:
         if _instance is not None:
@@ -81,23 +100,21 @@ def setup_telemetry(service_name: str, otlp_endpoint: str | None = None) -> Tele
         endpoint = otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
         resource = Resource.create({"service.name": service_name})
         readers: list[MetricReader] = [PrometheusMetricReader()]
-        tracer_provider = TracerProvider(resource=resource)
         if endpoint:
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             base = endpoint.rstrip("/")
+            tracer_provider = TracerProvider(resource=resource)
             tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces")))
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{base}/v1/metrics")))
+            trace.set_tracer_provider(tracer_provider)
             logger.info("exporting telemetry over OTLP", extra={"endpoint": base})
-        trace.set_tracer_provider(tracer_provider)
         meter_provider = MeterProvider(resource=resource, metric_readers=readers)
         metrics.set_meter_provider(meter_provider)
         meter = metrics.get_meter("k2")
-        _instance = Telemetry(
+        telemetry = Telemetry(
             service_name=service_name,
-            calls=meter.create_counter("k2_tool_calls", unit="1", description="MCP tool calls"),
-            errors=meter.create_counter("k2_tool_errors", unit="1", description="MCP tool calls that failed"),
             duration=meter.create_histogram(
                 "k2_tool_duration",
                 unit="s",
@@ -106,6 +123,13 @@ def setup_telemetry(service_name: str, otlp_endpoint: str | None = None) -> Tele
             ),
             exporting=bool(endpoint),
         )
+        meter.create_observable_counter(
+            "k2_tool_calls", [telemetry.observe_calls], unit="1", description="MCP tool calls"
+        )
+        meter.create_observable_counter(
+            "k2_tool_errors", [telemetry.observe_errors], unit="1", description="MCP tool calls that failed"
+        )
+        _instance = telemetry
         return _instance
 
 
