@@ -59,7 +59,9 @@ T0 = 1_700_000_000  # 2023-11-14T22:13:20Z
 def entry(name: str, kind: str, size: int | None, t: int, link_target: str | None = None) -> dict[str, Any]:
     mtimes = {T0: "2023-11-14T22:13:20Z", T0 + 60: "2023-11-14T22:14:20Z", T0 + 120: "2023-11-14T22:15:20Z"}
     mtimes[T0 + 180] = "2023-11-14T22:16:20Z"
-    return {"name": name, "kind": kind, "size": size, "mtime": mtimes[t], "link_target": link_target}
+    # Fields without a value are left out of an entry (a directory has no size, a file no link target).
+    found: dict[str, Any] = {"name": name, "kind": kind, "size": size, "mtime": mtimes[t], "link_target": link_target}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 @pytest.fixture
@@ -119,6 +121,30 @@ async def test_list_directory_leaves_out_hidden_entries_when_asked(client: Clien
     got = await ok(client, "list_directory", include_hidden=False)
 
     assert (got["entries"], got["total"]) == ([ALPHA, BRAVO, CHARLIE], 3)
+
+
+async def test_list_directory_without_details_gives_names_and_kinds_only(client: Client, listed: Path) -> None:
+    (listed / "link").symlink_to("alpha.txt")
+
+    got = await ok(client, "list_directory", details=False)
+
+    assert got["entries"] == [
+        {"name": ".hidden", "kind": "file"},
+        {"name": "alpha.txt", "kind": "file"},
+        {"name": "bravo.txt", "kind": "file"},
+        {"name": "charlie", "kind": "directory"},
+        {"name": "link", "kind": "symlink"},
+    ]
+
+
+async def test_list_directory_text_content_is_a_line_per_entry(client: Client, listed: Path) -> None:
+    result = await client.call_tool("list_directory", {"include_hidden": False, "limit": 2})
+    assert result.content[0].type == "text"
+    assert result.content[0].text.splitlines() == [
+        "[FILE] alpha.txt  10 B  2023-11-14T22:14:20Z",
+        "[FILE] bravo.txt  30 B  2023-11-14T22:13:20Z",
+        "[1 more; call again with offset=2]",
+    ]
 
 
 async def test_list_directory_pages_with_next_offset(client: Client, tmp_path: Path) -> None:

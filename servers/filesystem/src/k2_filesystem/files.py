@@ -11,6 +11,7 @@ import hashlib
 import os
 import secrets
 import stat
+import time
 
 from k2_filesystem.errors import AccessDenied, AlreadyExists, NotFound, TooLarge, WrongKind
 from k2_filesystem.models import Kind
@@ -39,7 +40,11 @@ def kind_of(mode: int) -> Kind:
 
 
 def iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """ISO 8601 UTC to the second, e.g. 2026-11-24T13:40:11Z."""
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    except (OverflowError, OSError, ValueError):  # a timestamp outside what the platform can express
+        return dt.datetime.fromtimestamp(0, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def open_regular(loc: Located) -> tuple[int, os.stat_result]:
@@ -64,10 +69,20 @@ def open_regular(loc: Located) -> tuple[int, os.stat_result]:
     return fd, after
 
 
-def read_fd(fd: int, cap: int) -> bytes:
-    """Read at most `cap` bytes from fd (from its current position)."""
+def read_fd(fd: int, cap: int, expected: int | None = None) -> bytes:
+    """Read at most `cap` bytes from fd (from its current position).
+
+    With `expected` (the size fstat gave), a first read asks for one byte more than that: a file that did not
+    grow is then read in one call, and a file that grew is read on to `cap`.
+    """
     chunks: list[bytes] = []
     remaining = cap
+    if expected is not None and expected < cap:
+        first = os.read(fd, expected + 1)
+        if len(first) <= expected:
+            return first
+        chunks.append(first)
+        remaining -= len(first)
     while remaining > 0:
         chunk = os.read(fd, min(CHUNK, remaining))
         if not chunk:

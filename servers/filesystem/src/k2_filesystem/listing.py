@@ -8,7 +8,8 @@ import re
 import stat
 import time
 from collections.abc import Callable
-from typing import Literal
+from operator import itemgetter
+from typing import Any, Literal
 
 import pathspec
 import regex
@@ -16,12 +17,11 @@ import regex
 from k2_filesystem.errors import FsError, NotFound, WrongKind
 from k2_filesystem.files import iso, kind_of
 from k2_filesystem.models import (
-    DirectoryListing,
     DirectoryTree,
-    Entry,
     FileInfo,
     GrepMatch,
     GrepResult,
+    Kind,
     SearchResult,
     TreeNode,
 )
@@ -50,7 +50,9 @@ def _open_dir(loc: Located) -> int:
     return loc.open_dir()
 
 
-def _entry(name: str, st: os.stat_result, dir_fd: int) -> Entry:
+def _entry(name: str, st: os.stat_result, dir_fd: int) -> dict[str, Any]:
+    """One `Entry` as its JSON fields (fields without a value left out): listings build thousands of these,
+    and a plain dict costs a tenth of a model."""
     kind = kind_of(st.st_mode)
     target = None
     if kind == "symlink":
@@ -58,13 +60,31 @@ def _entry(name: str, st: os.stat_result, dir_fd: int) -> Entry:
             target = os.readlink(name, dir_fd=dir_fd)
         except OSError:
             target = None
-    return Entry(
-        name=name,
-        kind=kind,
-        size=None if kind == "directory" else st.st_size,
-        mtime=iso(st.st_mtime),
-        link_target=target,
-    )
+    entry: dict[str, Any] = {"name": name, "kind": kind, "mtime": iso(st.st_mtime)}
+    if kind != "directory":
+        entry["size"] = st.st_size
+    if target is not None:
+        entry["link_target"] = target
+    return entry
+
+
+def _quick_kind(entry: os.DirEntry[str]) -> Kind | None:
+    """The kind from the directory entry's own type (no stat call); None when it takes a stat to tell."""
+    if entry.is_file(follow_symlinks=False):
+        return "file"
+    if entry.is_dir(follow_symlinks=False):
+        return "directory"
+    if entry.is_symlink():
+        return "symlink"
+    return None
+
+
+_SORT_KEYS: dict[str, Any] = {
+    "name": itemgetter(0),
+    "size": lambda r: (r[2].st_size, r[0]),
+    "mtime": lambda r: (r[2].st_mtime, r[0]),
+    "kind": lambda r: (r[1] != "directory", r[0]),
+}
 
 
 def list_directory(
@@ -76,45 +96,82 @@ def list_directory(
     limit: int,
     include_hidden: bool,
     max_entries: int,
+    details: bool = True,
     denied: Denied | None = None,
-) -> DirectoryListing:
+) -> dict[str, Any]:
+    """A `DirectoryListing` as JSON fields: entries sorted and paged. Only the entries of the page are
+    stat'ed, unless the sort key needs every one's size or time; with `details=False` kinds come from the
+    directory itself and nothing is stat'ed. (A hot path: a listing of thousands of entries is common.)"""
     fd = _open_dir(loc)
-    rows: list[tuple[str, os.stat_result]] = []
+    rows: list[tuple[str, Kind | None, os.stat_result | None]] = []
     capped = False
+    need_stat = sort in ("size", "mtime")
     try:
         with os.scandir(fd) as it:
             for entry in it:
-                if not include_hidden and entry.name.startswith("."):
-                    continue
-                if denied is not None and denied(entry.name):
+                name = entry.name
+                if (not include_hidden and name[0] == ".") or (denied is not None and denied(name)):
                     continue
                 if len(rows) >= max_entries:
                     capped = True
                     break
+                kind = _quick_kind(entry)
+                st = None
+                if need_stat or kind is None:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if kind is None:
+                        kind = kind_of(st.st_mode)
+                rows.append((name, kind, st))
+        rows.sort(key=_SORT_KEYS[sort], reverse=descending)
+        window = rows[offset : offset + limit]
+        if details:
+            page: list[dict[str, Any]] = []
+            for name, _, st in window:
                 try:
-                    rows.append((entry.name, entry.stat(follow_symlinks=False)))
+                    page.append(_entry(name, st or os.stat(name, dir_fd=fd, follow_symlinks=False), fd))
                 except OSError:
-                    continue
-        keys = {
-            "name": lambda r: r[0],
-            "size": lambda r: (r[1].st_size, r[0]),
-            "mtime": lambda r: (r[1].st_mtime, r[0]),
-            "kind": lambda r: (kind_of(r[1].st_mode) != "directory", r[0]),
-        }
-        rows.sort(key=keys[sort], reverse=descending)
-        page = [_entry(name, st, fd) for name, st in rows[offset : offset + limit]]
+                    continue  # removed since the directory was read
+        else:
+            page = [{"name": name, "kind": kind} for name, kind, _ in window]
     finally:
         os.close(fd)
-    end = offset + len(page)
+    end = offset + len(window)
     more = end < len(rows)
-    return DirectoryListing(
-        path=loc.shown,
-        entries=page,
-        total=len(rows),
-        offset=offset,
-        next_offset=end if more else None,
-        truncated=more or capped,
-    )
+    return {
+        "path": loc.shown,
+        "entries": page,
+        "total": len(rows),
+        "offset": offset,
+        "next_offset": end if more else None,
+        "truncated": more or capped,
+    }
+
+
+KIND_TAGS = {"directory": "[DIR]", "file": "[FILE]", "symlink": "[LINK]"}
+
+
+def _entry_line(e: dict[str, Any]) -> str:
+    kind = e["kind"]
+    line = f"{KIND_TAGS.get(kind) or '[' + kind.upper() + ']'} {e['name']}"
+    if "mtime" in e:
+        line += f"  {e['size']} B  {e['mtime']}" if "size" in e else f"  {e['mtime']}"
+    if "link_target" in e:
+        line += f"  -> {e['link_target']}"
+    return line
+
+
+def listing_text(listing: dict[str, Any]) -> str:
+    """The listing as lines a model reads at a glance (the structured content has every field)."""
+    lines = [_entry_line(e) for e in listing["entries"]]
+    if listing["next_offset"] is not None:
+        rest = listing["total"] - listing["next_offset"]
+        lines.append(f"[{rest} more; call again with offset={listing['next_offset']}]")
+    elif listing["truncated"]:
+        lines.append("[the directory has more entries than this server reads in one listing]")
+    return "\n".join(lines)
 
 
 def directory_tree(

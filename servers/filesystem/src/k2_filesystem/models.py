@@ -85,8 +85,8 @@ class DeleteResult(BaseModel):
 class Entry(BaseModel):
     name: str
     kind: Kind
-    size: int | None = Field(description="bytes; null for directories")
-    mtime: str = Field(description="modification time, ISO 8601 UTC")
+    size: int | None = Field(default=None, description="bytes; null for directories and without details")
+    mtime: str | None = Field(default=None, description="modification time, ISO 8601 UTC; null without details")
     link_target: str | None = Field(default=None, description="where a symbolic link points, as stored")
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from k2_filesystem.errors import AccessDenied, NotFound, WrongKind, from_os_error
@@ -30,9 +31,19 @@ class Root:
     """An allowed directory: `real` is its fully resolved host path."""
 
     real: str
+    prefix: str = field(init=False, repr=False, compare=False)  # `real` ending in one separator
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefix", self.real if self.real.endswith(os.sep) else self.real + os.sep)
 
     def contains(self, abs_path: str) -> bool:
-        return abs_path == self.real or os.path.commonpath([self.real, abs_path]) == self.real
+        """Whole-path containment of a normalised absolute path (never a bare string prefix: the prefix ends
+        in a separator, so /data-evil is not inside /data)."""
+        return abs_path == self.real or abs_path.startswith(self.prefix)
+
+    def relative(self, abs_path: str) -> str:
+        """`abs_path` (contained, normalised) relative to the root; "" for the root itself."""
+        return "" if abs_path == self.real else abs_path[len(self.prefix) :]
 
 
 def make_root(path: str | Path) -> Root:
@@ -98,6 +109,27 @@ class Sandbox:
             raise ValueError("at least one root directory is required")
         self.roots = list(roots)
         self.deny = list(deny)
+        self._root_fds: dict[str, int] = {}
+        self._root_fds_lock = threading.Lock()
+
+    def root_fd(self, root: Root) -> int:
+        """A new descriptor of `root`, duplicated from one kept open (opening it by path costs a walk of every
+        host directory above it). A root removed from the filesystem is opened afresh."""
+        with self._root_fds_lock:
+            fd = self._root_fds.get(root.real)
+            if fd is not None and os.fstat(fd).st_nlink == 0:
+                os.close(fd)
+                fd = None
+            if fd is None:
+                fd = os.open(root.real, DIR_FLAGS)
+                self._root_fds[root.real] = fd
+            return os.dup(fd)
+
+    def close(self) -> None:
+        with self._root_fds_lock:
+            for fd in self._root_fds.values():
+                os.close(fd)
+            self._root_fds.clear()
 
     def root_for(self, abs_path: str, roots: Sequence[Root]) -> Root | None:
         best: Root | None = None
@@ -122,6 +154,8 @@ class Sandbox:
     def _denies(self, located: Located) -> bool:
         """The deny-list applies relative to the configured roots too: a client root narrowed to a denied
         directory (say `.git`) must not make the paths below it look allowed."""
+        if not self.deny:
+            return False
         if self.is_denied(located.rel):
             return True
         host = located.display
@@ -137,7 +171,9 @@ class Sandbox:
         expanded = os.path.expanduser(path) if path.startswith("~") else path
         if not os.path.isabs(expanded):
             expanded = os.path.join(roots[0].real, expanded)
-        return os.path.normpath(expanded)
+        normal = os.path.normpath(expanded)
+        # POSIX normpath keeps a leading "//"; the kernel treats it as "/", and so do we.
+        return "/" + normal.lstrip("/") if normal.startswith("//") else normal
 
     @contextmanager
     def locate(self, path: str, roots: Sequence[Root] | None = None, follow_final: bool = True) -> Iterator[Located]:
@@ -175,13 +211,12 @@ class Sandbox:
 
     @staticmethod
     def _rel_parts(root: Root, abs_path: str) -> list[str]:
-        rel = os.path.relpath(abs_path, root.real)
-        return [] if rel == "." else rel.split(os.sep)
+        rel = root.relative(abs_path)
+        return rel.split(os.sep) if rel else []
 
 
 def _rel_to(root: Root, host: str) -> str:
-    rel = os.path.relpath(host, root.real)
-    return "" if rel == "." else rel
+    return root.relative(host)
 
 
 class _Walk:
@@ -199,14 +234,19 @@ class _Walk:
             os.close(self.fd)
             self.fd = -1
 
-    def _enter(self, name: str, dir_fd: int | None = None) -> None:
+    def _enter(self, name: str, dir_fd: int) -> None:
         new_fd = os.open(name, DIR_FLAGS, dir_fd=dir_fd)
+        self.close()
+        self.fd = new_fd
+
+    def _enter_root(self, root: Root) -> None:
+        new_fd = self.sandbox.root_fd(root)
         self.close()
         self.fd = new_fd
 
     def run(self, root: Root, parts: list[str]) -> Located:
         path = self.path
-        self._enter(root.real)
+        self._enter_root(root)
         hops = 0
         i = 0
         while parts:
@@ -233,7 +273,7 @@ class _Walk:
                     raise AccessDenied(f"{path!r} is a symbolic link that leads outside the allowed directories")
                 root = new_root
                 parts = Sandbox._rel_parts(root, new_abs) + parts[i + 1 :]
-                self._enter(root.real)
+                self._enter_root(root)
                 i = 0
                 continue
             if last:

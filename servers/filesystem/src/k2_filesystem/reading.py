@@ -134,7 +134,8 @@ def _slice(
 ) -> FileSlice:
     end = offset + win.count
     truncated = more or win.cut
-    return FileSlice(
+    # Every field is built here from checked values: skip validation (this is the hot path of read_file).
+    return FileSlice.model_construct(
         path=loc.shown,
         content=win.text,
         encoding=encoding,
@@ -169,7 +170,7 @@ def read_file(
         if inline_max is not None and st.st_size > inline_max:
             raise Offload
         if st.st_size <= max_bytes:
-            data = read_fd(fd, max_bytes + 1)
+            data = read_fd(fd, max_bytes + 1, expected=st.st_size)
             if len(data) <= max_bytes:
                 return _from_bytes(loc, data, offset, limit, max_chars, max_media_bytes)
             os.lseek(fd, 0, os.SEEK_SET)
@@ -192,6 +193,10 @@ def _from_bytes(
         mime = sniff_mime(loc.name, data[:16])
         return Media(mime, base64.b64encode(data).decode("ascii"), len(data), digest)
     text = data.decode(encoding, errors="replace")
+    if offset == 0 and len(text) <= max_chars:
+        total = text.count("\n") + (0 if not text or text.endswith("\n") else 1)
+        if total <= limit:  # the common case, a whole small file: no need to split it into lines
+            return _slice(loc, encoding, len(data), 0, _Window(text, total, None, False), False, total, digest)
     lines = split_lines(text)
     win = _window(lines, offset, limit, max_chars)
     more = offset + win.count < len(lines)

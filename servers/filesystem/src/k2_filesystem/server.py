@@ -156,7 +156,8 @@ def _slice_result(sl: FileSlice) -> CallToolResult:
     text = sl.content
     if sl.truncated:
         text += f"\n[truncated: {sl.truncation_reason}; next_offset={sl.next_offset}]"
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=sl.model_dump(mode="json"))
+    # A FileSlice holds only JSON-ready scalars: its field dict is the structured content as it is.
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=dict(sl.__dict__))
 
 
 class FilesystemMCP(MCPServer[Any]):
@@ -213,7 +214,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
         )
         return result, loc.display
 
-    @tool(mcp, name="read_file", annotations=_read("Read file"))
+    @tool(mcp, name="read_file", annotations=_read("Read file"), trusted_output=True)
     async def read_file_tool(
         path: PathArg,
         ctx: Context[Any],
@@ -283,7 +284,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
 
         return await anyio.to_thread.run_sync(work)
 
-    @tool(mcp, annotations=_read("List directory"))
+    @tool(mcp, annotations=_read("List directory"), trusted_output=True)
     async def list_directory(
         ctx: Context[Any],
         path: PathArg = ".",
@@ -292,9 +293,11 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
         offset: Annotated[int, Field(ge=0, description="Entries to skip (for paging).")] = 0,
         limit: Annotated[int, Field(ge=1, le=10_000, description="Most entries to return.")] = 1000,
         include_hidden: Annotated[bool, Field(description="Include names starting with a dot.")] = True,
-    ) -> DirectoryListing:
-        """List a directory's entries with kind, size and modification time, sorted and paged."""
-        return await svc.run(
+        details: Annotated[bool, Field(description="Include size, modification time and link targets.")] = True,
+    ) -> Annotated[CallToolResult, DirectoryListing]:
+        """List a directory's entries with kind, size and modification time, sorted and paged. With
+        details=false only names and kinds come back (faster on very large directories)."""
+        result = await svc.run(
             ctx,
             path,
             lambda loc: listing.list_directory(
@@ -305,8 +308,13 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
                 limit=limit,
                 include_hidden=include_hidden,
                 max_entries=s.max_walk_entries,
+                details=details,
                 denied=svc.denied_below(loc),
             ),
+        )
+        return CallToolResult(
+            content=[TextContent(type="text", text=listing.listing_text(result))],
+            structured_content=result,
         )
 
     @tool(mcp, annotations=_read("Directory tree"))
