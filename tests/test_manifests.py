@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from k2_database.config import parse_args as database_args
 from k2_filesystem.config import parse_args
 from mcp import Client, StdioServerParameters
 
@@ -23,7 +24,7 @@ CLIENT_CONFIGS = {
     "cursor/.cursor/mcp.json": "mcpServers",
     "vscode/.vscode/mcp.json": "servers",
 }
-PARSERS = {"k2-filesystem": parse_args}
+PARSERS = {"k2-filesystem": parse_args, "k2-database": database_args}
 PLACEHOLDER = re.compile(r"\$\{[^}]+\}|/path/to/your/\w+")
 
 
@@ -45,7 +46,7 @@ def test_client_config_entries_are_well_formed_and_their_commands_exist(relpath:
             command = entry["command"]
             assert shutil.which(command, path=str(BIN)) is not None, f"{name}: {command} is not installed"
             settings = PARSERS[command](_concrete(entry.get("args", []), tmp_path))
-            assert settings.roots
+            assert settings.roots if command == "k2-filesystem" else settings.data_dirs
         else:
             assert re.fullmatch(r"http://127\.0\.0\.1:\d+/(mcp|sse)", entry["url"]), name
 
@@ -57,8 +58,9 @@ def test_vscode_inputs_cover_every_input_reference() -> None:
     assert used <= declared
 
 
-def test_registry_entry_names_a_real_package_and_console_script() -> None:
-    entry = json.loads((MANIFESTS / "registry/filesystem.server.json").read_text())
+@pytest.mark.parametrize("registry_file", sorted((MANIFESTS / "registry").glob("*.server.json")), ids=lambda p: p.name)
+def test_registry_entry_names_a_real_package_and_console_script(registry_file: Path) -> None:
+    entry = json.loads(registry_file.read_text())
     assert re.fullmatch(r"[\w.-]+/[\w.-]+", entry["name"])
     package = entry["packages"][0]
     assert package["registryType"] == "pypi"

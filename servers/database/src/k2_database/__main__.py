@@ -1,0 +1,3 @@
+from k2_database.server import main
+
+main()
