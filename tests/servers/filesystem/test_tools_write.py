@@ -663,3 +663,36 @@ async def test_delete_file_refuses_the_root_itself(client: Client, tmp_path: Pat
 
 async def test_delete_file_refuses_a_missing_path(client: Client) -> None:
     assert refusal(await client.call_tool("delete_file", {"path": "ghost"})) == "not_found"
+
+
+async def test_copy_file_refuses_a_copy_bigger_than_the_free_space_and_writes_nothing(tmp_path: Path) -> None:
+    sparse = tmp_path / "huge.img"
+    with sparse.open("wb") as fh:
+        fh.truncate(1 << 40)  # 1 TiB apparent size, no blocks: more than any test disk has free
+    async with Client(build_server(FilesystemSettings(roots=[tmp_path]))) as c:
+        result = await c.call_tool("copy_file", {"source": "huge.img", "destination": "copy.img"})
+    assert result.is_error
+    assert result.meta is not None and result.meta["k2/error"] == "too_large"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.img"]
+
+
+async def test_delete_file_refuses_a_tree_too_deep_to_walk_and_deletes_nothing(tmp_path: Path) -> None:
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(1200):  # deeper than Python's recursion limit; built by descriptor (the path is too long)
+        os.mkdir("d", dir_fd=fd)
+        next_fd = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = next_fd
+    os.close(fd)
+    settings = FilesystemSettings(roots=[tmp_path], allow_delete=True)
+    async with Client(build_server(settings)) as c:
+        result = await c.call_tool("delete_file", {"path": "d", "recursive": True})
+    assert result.is_error
+    assert result.meta is not None and result.meta["k2/error"] == "too_large"
+    assert len(os.listdir(tmp_path / "d")) == 1
+    assert os.listdir(tmp_path / "d" / "d" / "d") == ["d"]
+    while (tmp_path / "d" / "d").exists():  # clean up without recursion: lift the chain one level at a time
+        os.rename(tmp_path / "d" / "d", tmp_path / "rest")
+        os.rmdir(tmp_path / "d")
+        os.rename(tmp_path / "rest", tmp_path / "d")
+    os.rmdir(tmp_path / "d")

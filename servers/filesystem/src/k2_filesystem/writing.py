@@ -166,9 +166,14 @@ def delete(loc: Located, *, recursive: bool) -> DeleteResult:
     if not recursive:
         os.rmdir(loc.name, dir_fd=loc.dir_fd)
         return DeleteResult(path=loc.shown, kind=kind, entries_deleted=1)
-    count = 1 + _count_entries(loc)
-    # rmtree with dir_fd walks by descriptor and never follows a link out of the tree.
-    shutil.rmtree(loc.name, dir_fd=loc.dir_fd)
+    try:
+        count = 1 + _count_entries(loc)
+        # rmtree with dir_fd walks by descriptor and never follows a link out of the tree.
+        shutil.rmtree(loc.name, dir_fd=loc.dir_fd)
+    except RecursionError:  # both walks recurse once per level
+        raise TooLarge(
+            f"{loc.shown!r} is nested too deeply to delete in one call; delete its deepest directories first"
+        ) from None
     return DeleteResult(path=loc.shown, kind=kind, entries_deleted=count)
 
 
@@ -210,7 +215,15 @@ def copy(src: Located, dst: Located, *, overwrite: bool, recursive: bool, max_en
 
 
 def _copy_fd_to(fd: int, mode: int, dir_fd: int, name: str) -> int:
-    """Copy an open file into `name` under dir_fd through a temporary file and a rename."""
+    """Copy an open file into `name` under dir_fd through a temporary file and a rename.
+
+    A copy that would not fit in the space left on the destination's filesystem is refused before a byte is
+    written (a sparse file reads back at its full size, so copying one can fill a disk).
+    """
+    size = os.fstat(fd).st_size
+    fs = os.fstatvfs(dir_fd)
+    if size > fs.f_bavail * fs.f_frsize:
+        raise TooLarge(f"copying {name!r} needs {size} bytes but only {fs.f_bavail * fs.f_frsize} are free there")
     tmp = temp_name(name)
     out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
     total = 0
