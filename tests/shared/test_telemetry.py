@@ -70,3 +70,27 @@ async def test_spans_and_tool_metrics_reach_the_otlp_collector(tmp_path: Path, c
     assert b"tools/call read_file" in traces
     assert b"k2_tool_calls" in metrics
     assert b"k2_tool_duration" in metrics
+
+
+def test_tool_calls_and_errors_are_counted_in_the_prometheus_text() -> None:
+    from k2_shared.telemetry import setup_telemetry
+
+    telemetry = setup_telemetry("k2-test")
+    before = telemetry.prometheus_text().decode()
+    telemetry.record_tool_call("count_me", "ok", 0.002)
+    telemetry.record_tool_call("count_me", "ok", 0.004)
+    telemetry.record_tool_call("count_me", "tool_error", 0.001)
+    text = telemetry.prometheus_text().decode()
+    assert "count_me" not in before
+
+    def sample(metric: str, outcome: str) -> float:
+        for line in text.splitlines():
+            if line.startswith(metric + "{") and 'tool="count_me"' in line and f'outcome="{outcome}"' in line:
+                return float(line.rsplit(" ", 1)[1])
+        raise AssertionError(f"{metric} {outcome} missing")
+
+    assert sample("k2_tool_calls_total", "ok") == 2
+    assert sample("k2_tool_calls_total", "tool_error") == 1
+    assert sample("k2_tool_errors_total", "tool_error") == 1
+    assert sample("k2_tool_duration_seconds_count", "ok") == 2
+    assert sample("k2_tool_duration_seconds_sum", "ok") == pytest.approx(0.006)
