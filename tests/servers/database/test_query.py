@@ -258,3 +258,19 @@ async def test_the_text_content_is_the_same_result_as_compact_json(client: Clien
     body = text(result)
     assert json.loads(body) == result.structured_content
     assert ", " not in body and "\n" not in body
+
+
+async def test_values_cut_counts_only_the_rows_sent_when_the_byte_cap_ends_the_page() -> None:
+    from k2_database.config import DatabaseSettings
+    from k2_database.server import build_server
+    from mcp import Client
+
+    settings = DatabaseSettings(max_result_bytes=5000, max_value_chars=40)
+    async with Client(build_server(settings)) as c:
+        result = await c.call_tool("query_database", {"sql": "SELECT repeat('x', 100) AS v FROM range(2000)"})
+    assert not result.is_error
+    data = result.structured_content
+    assert data is not None
+    assert data["truncated"] is True
+    assert 0 < data["row_count"] < 2000
+    assert data["values_cut"] == data["row_count"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,7 +62,9 @@ class DatabaseSettings(ServerSettings):
     max_value_chars: int = Field(10_000, ge=16, le=10_000_000, description="longer text values are cut to this")
     timeout_s: float = Field(30.0, gt=0, le=3600, description="time limit of one call; the query is interrupted")
     memory_limit: str = Field("1GB", description="DuckDB memory_limit, e.g. 512MB or 4GB")
-    threads: int = Field(2, ge=1, le=256, description="DuckDB worker threads")
+    threads: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 2), ge=1, le=256, description="DuckDB worker threads"
+    )
     max_temp_size: str = Field("1GB", description="DuckDB max_temp_directory_size for spilling (private temp dir)")
     max_data_files: int = Field(1000, ge=0, le=100_000, description="most data files exposed as views")
     cursor_ttl_s: int = Field(3600, ge=10, le=7 * 24 * 3600, description="how long a paging cursor stays valid")
@@ -152,7 +155,7 @@ def parse_args(argv: Sequence[str] | None = None) -> DatabaseSettings:
     g.add_argument("--max-value-chars", dest="max_value_chars", help="longer text values are cut")
     g.add_argument("--timeout", "--timeout-s", dest="timeout_s", metavar="S", help="time limit per call (seconds)")
     g.add_argument("--memory-limit", dest="memory_limit", help="DuckDB memory limit, e.g. 1GB")
-    g.add_argument("--threads", dest="threads", help="DuckDB threads (default 2)")
+    g.add_argument("--threads", dest="threads", help="DuckDB threads (default: the number of CPUs)")
     g.add_argument("--max-temp-size", dest="max_temp_size", help="most spill space, e.g. 1GB")
     add_common_arguments(parser)
     return load_settings(DatabaseSettings, argv, parser)

@@ -63,7 +63,9 @@ def fetch_page(cur: duckdb.DuckDBPyConnection, limits: Limits, offset: int = 0) 
     rows: list[list[Any]] = []
     size = 2
     while len(rows) < limits.max_rows:
-        batch = convert(cur.fetchmany(min(_FETCH_CHUNK, limits.max_rows - len(rows))))
+        raw = cur.fetchmany(min(_FETCH_CHUNK, limits.max_rows - len(rows)))
+        cut_before = conv.values_cut
+        batch = convert(raw)
         if not batch:
             return Page(columns, rows, False, None, conv.values_cut)
         whole = json_size(batch) - 2 + 1  # the batch's rows and their commas, without its brackets
@@ -71,9 +73,15 @@ def fetch_page(cur: duckdb.DuckDBPyConnection, limits: Limits, offset: int = 0) 
             rows.extend(batch)
             size += whole
             continue
-        for row in batch:  # the cap falls inside this batch: count row by row
+        # The cap falls inside this batch: convert again row by row, so that only the values of rows that are
+        # sent count as cut.
+        conv.values_cut = cut_before
+        for raw_row in raw:
+            cut_before = conv.values_cut
+            row = convert([raw_row])[0]
             n = json_size(row) + 1
             if rows and size + n > limits.max_bytes:
+                conv.values_cut = cut_before  # this row is not sent
                 return Page(columns, rows, True, "max_bytes", conv.values_cut)
             rows.append(row)
             size += n

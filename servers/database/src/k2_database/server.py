@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Annotated, Any
 
+import pydantic_core
 from k2_shared.runner import run_server
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
@@ -77,7 +78,7 @@ def _engine(ctx: Context[Any, Any]) -> Engine:
 def _typed(result: BaseModel, text: str | None = None) -> CallToolResult:
     """The result as structured content, and as compact JSON text (or `text`) for clients that read only text."""
     data = result.model_dump(mode="json")
-    shown = text if text is not None else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    shown = text if text is not None else pydantic_core.to_json(data).decode()
     return CallToolResult(content=[TextContent(type="text", text=shown)], structured_content=data)
 
 
