@@ -20,7 +20,8 @@ from typing import Any
 import duckdb
 import pytest
 from k2_database.config import DatabaseSettings
-from k2_database.server import ERROR_META_KEY, DatabaseMCP, build_server
+from k2_database.server import DatabaseMCP, build_server
+from k2_shared.errors import ERROR_META_KEY
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 

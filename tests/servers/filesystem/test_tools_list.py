@@ -10,7 +10,8 @@ from typing import Any
 import anyio
 import pytest
 from k2_filesystem.config import FilesystemSettings
-from k2_filesystem.server import ERROR_META_KEY, build_server
+from k2_filesystem.server import build_server
+from k2_shared.errors import ERROR_META_KEY
 from mcp import Client
 from mcp.types import CallToolResult
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from k2_filesystem.config import FilesystemSettings
-from k2_filesystem.server import ERROR_META_KEY, build_server
+from k2_filesystem.server import build_server
+from k2_shared.errors import ERROR_META_KEY
 from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.types import CallToolResult, ListRootsResult, Root

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from k2_filesystem.config import FilesystemSettings
-from k2_filesystem.server import ERROR_META_KEY, build_server
+from k2_filesystem.server import build_server
+from k2_shared.errors import ERROR_META_KEY
 from mcp import Client, MCPError
 from mcp.types import (
     AudioContent,

@@ -18,10 +18,10 @@ Messages quote DuckDB's own message, which names the problem and its position, a
 
 from __future__ import annotations
 
-from mcp.server.mcpserver.exceptions import ToolError
+from k2_shared.errors import CodedToolError
 
 
-class DbError(ToolError):
+class DbError(CodedToolError):
     code = "error"
 
 

@@ -10,11 +10,11 @@ from functools import partial
 from typing import Annotated, Any
 
 import pydantic_core
+from k2_shared.errors import K2MCPServer
 from k2_shared.runner import run_server
-from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
+from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.resources import ResourceSecurity
 from mcp.types import (
     CallToolResult,
@@ -24,7 +24,7 @@ from mcp.types import (
     TextContent,
     ToolAnnotations,
 )
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from k2_database import catalog, guard, queries
 from k2_database.config import DatabaseSettings, parse_args
@@ -37,7 +37,6 @@ from k2_database.queries import Page
 from k2_database.service import DatabaseService
 
 logger = logging.getLogger(__name__)
-ERROR_META_KEY = "k2/error"  # in a failed result's _meta: the kind of refusal (DbError.code, "invalid_arguments")
 MAX_RESOURCES = 500
 
 INSTRUCTIONS = (
@@ -97,23 +96,10 @@ def _query_result(page: Page, offset: int, statement_type: str, started: float, 
     )
 
 
-class DatabaseMCP(MCPServer[Engine]):
-    """An MCPServer whose refusals carry their kind in `_meta`, and whose resource list names every table."""
+class DatabaseMCP(K2MCPServer[Engine]):
+    """A K2 server (refusals carry their kind in `_meta`) whose resource list names every table."""
 
     service: DatabaseService
-
-    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        try:
-            return await super().call_tool(name, arguments, context)
-        except ToolError as exc:
-            cause = exc.__cause__
-            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, DbError | ValidationError):
-                raise
-            code = cause.code if isinstance(cause, DbError) else "invalid_arguments"
-            logger.info("Tool %r refused: %s", name, code)
-            return CallToolResult(
-                content=[TextContent(type="text", text=str(exc))], is_error=True, _meta={ERROR_META_KEY: code}
-            )
 
     async def _handle_list_resources(
         self, ctx: ServerRequestContext[Engine], params: PaginatedRequestParams | None

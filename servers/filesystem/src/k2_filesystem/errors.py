@@ -19,10 +19,10 @@ import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from mcp.server.mcpserver.exceptions import ToolError
+from k2_shared.errors import CodedToolError
 
 
-class FsError(ToolError):
+class FsError(CodedToolError):
     code = "error"
 
 

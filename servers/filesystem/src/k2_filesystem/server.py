@@ -13,12 +13,13 @@ from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import anyio
+from k2_shared.errors import K2MCPServer
 from k2_shared.runner import run_server
 from k2_shared.tools import tool
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
+from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.resources import ResourceSecurity
 from mcp.types import (
     AudioContent,
@@ -31,7 +32,7 @@ from mcp.types import (
     TextContent,
     ToolAnnotations,
 )
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from k2_filesystem import listing, writing
 from k2_filesystem.config import FilesystemSettings, parse_args
@@ -61,7 +62,6 @@ from k2_filesystem.roots import ClientRoots
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 INLINE_READ_BYTES = 256 * 1024  # larger files are read on a worker thread so the event loop never stalls
-ERROR_META_KEY = "k2/error"  # in a failed result's _meta: the kind of refusal (FsError.code, "invalid_arguments")
 
 INSTRUCTIONS = (
     "Files under the allowed directories (see list_allowed_directories). Paths may be absolute or relative "
@@ -160,9 +160,8 @@ def _slice_result(sl: FileSlice) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=dict(sl.__dict__))
 
 
-class FilesystemMCP(MCPServer[Any]):
-    """An MCPServer whose refusals carry their kind in `_meta`, so a client can tell a missing file from a
-    denied one without parsing the message, and whose file:// blobs carry their own MIME type."""
+class FilesystemMCP(K2MCPServer[Any]):
+    """A K2 server (refusals carry their kind in `_meta`) whose file:// blobs carry their own MIME type."""
 
     async def read_resource(self, uri: Any, context: Any = None) -> Any:
         result = await super().read_resource(uri, context)
@@ -175,19 +174,6 @@ class FilesystemMCP(MCPServer[Any]):
             else c
             for c in result
         ]
-
-    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        try:
-            return await super().call_tool(name, arguments, context)
-        except ToolError as exc:
-            cause = exc.__cause__
-            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, FsError | ValidationError):
-                raise
-            code = cause.code if isinstance(cause, FsError) else "invalid_arguments"
-            logger.info("Tool %r refused: %s", name, code)
-            return CallToolResult(
-                content=[TextContent(type="text", text=str(exc))], is_error=True, _meta={ERROR_META_KEY: code}
-            )
 
 
 def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
