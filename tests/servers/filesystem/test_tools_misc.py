@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from k2_filesystem.config import FilesystemSettings
 from k2_filesystem.server import build_server
-from k2_shared.errors import ERROR_META_KEY
 from mcp import Client
 from mcp.client.context import ClientRequestContext
-from mcp.types import CallToolResult, ListRootsResult, Root
+from mcp.types import ListRootsResult, Root
+
+from tests.servers.filesystem.common import ok, refusal
 
 pytestmark = pytest.mark.anyio
 
@@ -37,20 +38,6 @@ WRITERS = DESTRUCTIVE | {"create_directory"}
 async def client(tmp_path: Path) -> AsyncIterator[Client]:
     async with Client(build_server(FilesystemSettings(roots=[tmp_path], allow_delete=True))) as c:
         yield c
-
-
-async def ok(client: Client, tool: str, **args: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-def refusal(result: CallToolResult) -> str:
-    """The kind of refusal of a failed call (the error code the server puts in the result's _meta)."""
-    assert result.is_error, result.structured_content
-    assert result.meta is not None
-    return result.meta[ERROR_META_KEY]
 
 
 def iso(ts: float) -> str:

@@ -15,17 +15,17 @@ from typing import Any
 import pytest
 from k2_filesystem.config import FilesystemSettings
 from k2_filesystem.server import build_server
-from k2_shared.errors import ERROR_META_KEY
 from mcp import Client, MCPError
 from mcp.types import (
     AudioContent,
     BlobResourceContents,
-    CallToolResult,
     EmbeddedResource,
     ImageContent,
     TextContent,
     TextResourceContents,
 )
+
+from tests.servers.filesystem.common import ok, refusal
 
 pytestmark = pytest.mark.anyio
 
@@ -37,17 +37,7 @@ async def client(tmp_path: Path) -> AsyncIterator[Client]:
 
 
 async def read(client: Client, **args: Any) -> dict[str, Any]:
-    result = await client.call_tool("read_file", args)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-def refusal(result: CallToolResult) -> str:
-    """The kind of refusal of a failed call (the error code the server puts in the result's _meta)."""
-    assert result.is_error, result.structured_content
-    assert result.meta is not None
-    return result.meta[ERROR_META_KEY]
+    return await ok(client, "read_file", **args)
 
 
 def sha(data: bytes) -> str:

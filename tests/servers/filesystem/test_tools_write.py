@@ -7,14 +7,13 @@ import os
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from k2_filesystem.config import FilesystemSettings
 from k2_filesystem.server import build_server
-from k2_shared.errors import ERROR_META_KEY
 from mcp import Client
-from mcp.types import CallToolResult
+
+from tests.servers.filesystem.common import ok, refusal
 
 pytestmark = pytest.mark.anyio
 
@@ -23,20 +22,6 @@ pytestmark = pytest.mark.anyio
 async def client(tmp_path: Path) -> AsyncIterator[Client]:
     async with Client(build_server(FilesystemSettings(roots=[tmp_path], allow_delete=True))) as c:
         yield c
-
-
-async def ok(client: Client, tool: str, **args: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-def refusal(result: CallToolResult) -> str:
-    """The kind of refusal of a failed call (the error code the server puts in the result's _meta)."""
-    assert result.is_error, result.structured_content
-    assert result.meta is not None
-    return result.meta[ERROR_META_KEY]
 
 
 def sha(data: bytes) -> str:
