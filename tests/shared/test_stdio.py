@@ -22,7 +22,8 @@ import anyio.lowlevel
 import pytest
 from k2_shared.stdio import pipe_streams
 from mcp import Client, StdioServerParameters
-from mcp_types import INVALID_REQUEST, PARSE_ERROR
+from mcp.shared.message import SessionMessage
+from mcp_types import INVALID_REQUEST, PARSE_ERROR, JSONRPCResponse
 
 SERVER = textwrap.dedent(
     '''
@@ -44,6 +45,12 @@ SERVER = textwrap.dedent(
         """Return the text."""
         await anyio.sleep(0)
         return text
+
+
+    @mcp.tool()
+    def crunch(n: int) -> int:
+        """Sum the first n integers: real work on a worker thread (tens of milliseconds for millions)."""
+        return sum(range(n))
 
 
     @mcp.tool()
@@ -179,7 +186,7 @@ async def test_the_sdk_client_initializes_lists_and_calls_tools_over_the_pipes(s
     with anyio.fail_after(30):
         async with Client(params, mode=mode) as client:
             assert client.server_info.name == "stdio-test"
-            assert {t.name for t in (await client.list_tools()).tools} == {"echo", "chatter"}
+            assert {t.name for t in (await client.list_tools()).tools} == {"echo", "chatter", "crunch"}
             result = await client.call_tool("echo", {"text": "hello"})
             assert not result.is_error
             assert result.structured_content == {"result": "hello"}
@@ -217,6 +224,22 @@ def test_eof_on_stdin_ends_the_server_cleanly(peer: Peer) -> None:
     peer.send(call(1, "echo", text="last"))
     assert peer.answers(1)[1]["result"]["structuredContent"] == {"result": "last"}
     assert peer.finish() == 0
+
+
+def test_requests_in_flight_when_stdin_closes_are_still_answered(peer: Peer) -> None:
+    peer.handshake()
+    peer.send(*(call(i, "crunch", n=2_000_000 + i) for i in range(1, 21)))
+    assert peer.finish() == 0  # stdin closed right after the requests, before any answer was read
+    answers = {m["id"]: m for m in map(json.loads, peer.lines) if "id" in m and "method" not in m}
+    got = {i: answers[i].get("result", answers[i].get("error")) for i in range(1, 21) if i in answers}
+    assert got == {
+        i: {
+            "content": [{"type": "text", "text": str(sum(range(2_000_000 + i)))}],
+            "structuredContent": {"result": sum(range(2_000_000 + i))},
+            "isError": False,
+        }
+        for i in range(1, 21)
+    }
 
 
 def test_a_line_that_is_not_json_gets_a_parse_error_and_the_server_goes_on(peer: Peer) -> None:
@@ -310,11 +333,14 @@ async def test_a_line_over_the_limit_is_answered_with_a_parse_error_and_skipped(
                 assert message.message.model_dump(exclude_unset=True) == {"jsonrpc": "2.0", "id": 3, "method": "ping"}
                 os.close(to_server_w)
                 to_server_w = -1
+                # EOF is held back until the ping read before it is answered (see the subprocess test above).
+                await outbox.send(SessionMessage(JSONRPCResponse(jsonrpc="2.0", id=3, result={})))
                 with pytest.raises(anyio.EndOfStream):
                     await inbox.receive()
                 await outbox.aclose()
-        written = os.read(from_server_r, 1 << 16).splitlines()
-        assert [(e["id"], e["error"]["code"]) for e in map(json.loads, written)] == [(None, PARSE_ERROR)] * 2
+        written = [json.loads(line) for line in os.read(from_server_r, 1 << 16).splitlines()]
+        assert [(e["id"], e["error"]["code"]) for e in written[:2]] == [(None, PARSE_ERROR)] * 2
+        assert written[2] == {"jsonrpc": "2.0", "id": 3, "result": {}}
     finally:
         for fd in (to_server_r, to_server_w, from_server_r, from_server_w):
             if fd >= 0:

@@ -72,6 +72,10 @@ _QUIET_TURNS = 3
 _BATCH_TURNS = 64
 """Most turns of the event loop an answer waits for others to join its write."""
 
+_DRAIN_TIMEOUT_S = 60.0
+"""After stdin closes, how long requests already read may still run to be answered (a client that sends and
+closes, like a shell pipe, still gets every answer)."""
+
 _CLOSE_TIMEOUT_S = 5.0
 """How long closing waits for the last answers to drain into a client that stopped reading."""
 
@@ -141,9 +145,11 @@ async def pipe_streams(
     """JSON-RPC message streams over two pipe descriptors, for `Server.run`. The descriptors stay open."""
     loop = asyncio.get_running_loop()
     inbox = Inbox(loop)
-    writer = _WriteProtocol(on_lost=inbox.end)
+    writer = _WriteProtocol(on_lost=lambda: inbox.end(drain=False))  # nobody reads answers any more
     w_transport, _ = await loop.connect_write_pipe(lambda: writer, os.fdopen(out_fd, "wb", 0, closefd=False))
     outbox = Outbox(loop, w_transport, writer)
+    inbox.pending = lambda: bool(outbox.awaiting)
+    outbox.on_all_answered = inbox.wake
     reader = _LineReader(inbox, outbox, max_line_bytes)
     try:
         r_transport, _ = await loop.connect_read_pipe(lambda: reader, os.fdopen(in_fd, "rb", 0, closefd=False))
@@ -170,7 +176,10 @@ class Inbox:
         self._transport: asyncio.ReadTransport | None = None
         self._paused = False
         self._eof = False
+        self._draining = False
         self._closed = False
+        self.pending: Callable[[], bool] = lambda: False
+        """Whether requests already read are still unanswered (EOF is held back until they are)."""
 
     def bind(self, transport: asyncio.ReadTransport) -> None:
         self._transport = transport
@@ -184,8 +193,22 @@ class Inbox:
             self._transport.pause_reading()
         self._wake()
 
-    def end(self) -> None:
+    def end(self, drain: bool = True) -> None:
+        """The input is over. With `drain`, EOF is held back until the requests read so far are answered, at
+        most `_DRAIN_TIMEOUT_S`; without it (the client stopped reading too), EOF is immediate."""
+        if not self._eof and drain:
+            self._draining = True
+            self._loop.call_later(_DRAIN_TIMEOUT_S, self._stop_draining)
+        elif not drain:
+            self._draining = False
         self._eof = True
+        self._wake()
+
+    def _stop_draining(self) -> None:
+        self._draining = False
+        self._wake()
+
+    def wake(self) -> None:
         self._wake()
 
     def _wake(self) -> None:
@@ -196,7 +219,7 @@ class Inbox:
         while not self._items:
             if self._closed:
                 raise anyio.ClosedResourceError
-            if self._eof:
+            if self._eof and not (self._draining and self.pending()):
                 raise anyio.EndOfStream
             self._waiter = self._loop.create_future()
             try:
@@ -254,6 +277,8 @@ class Outbox:
         self._closed = False
         self.awaiting: set[RequestId] = set()
         """Ids of the requests read and not yet answered."""
+        self.on_all_answered: Callable[[], None] = lambda: None
+        """Called when the last request waiting for an answer gets it."""
 
     async def send(self, item: SessionMessage) -> None:
         if self._closed:
@@ -270,8 +295,10 @@ class Outbox:
         data = message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
         self._chunks.append(data)
         self._bytes += len(data)
-        if isinstance(message, JSONRPCResponse | JSONRPCError) and message.id is not None:
+        if isinstance(message, JSONRPCResponse | JSONRPCError) and message.id is not None and self.awaiting:
             self.awaiting.discard(message.id)
+            if not self.awaiting:
+                self.on_all_answered()
         if not self.awaiting or self._bytes >= _BATCH_BYTES:
             self._flush()
         elif self._flush_handle is None:
