@@ -6,7 +6,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pydantic_core
 from mcp.server import MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,3 +39,30 @@ def tool(server: MCPServer[Any], *, trusted_output: bool = False, **kwargs: Any)
         return registered
 
     return decorator
+
+
+def read_only(title: str, *, open_world: bool = False) -> ToolAnnotations:
+    """Annotations of a tool that only reads (safe to retry); `open_world` when it reaches outside systems."""
+    return ToolAnnotations(
+        title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=open_world
+    )
+
+
+def typed_result(result: BaseModel, text: str | None = None) -> CallToolResult:
+    """A model as structured content, and as compact JSON text (or `text`) for clients that read only text.
+
+    (The SDK's own text fallback is indented JSON: a third bigger for row-like results.)"""
+    data = result.model_dump(mode="json")
+    shown = text if text is not None else pydantic_core.to_json(data).decode()
+    return CallToolResult(content=[TextContent(type="text", text=shown)], structured_content=data)
+
+
+def writes(title: str, *, destructive: bool, idempotent: bool, open_world: bool = False) -> ToolAnnotations:
+    """Annotations of a tool that changes state; `destructive` when it may overwrite or remove."""
+    return ToolAnnotations(
+        title=title,
+        read_only_hint=False,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=open_world,
+    )

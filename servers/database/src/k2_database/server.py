@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Annotated, Any
 
-import pydantic_core
 from k2_shared.errors import K2MCPServer
 from k2_shared.runner import run_server
+from k2_shared.tools import read_only, tool, typed_result, writes
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
@@ -21,10 +21,8 @@ from mcp.types import (
     ListResourcesResult,
     PaginatedRequestParams,
     Resource,
-    TextContent,
-    ToolAnnotations,
 )
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from k2_database import catalog, guard, queries
 from k2_database.config import DatabaseSettings, parse_args
@@ -63,22 +61,9 @@ TimeoutArg = Annotated[
     float | None, Field(gt=0, le=3600, description="Time limit in seconds, at most the server's --timeout.")
 ]
 
-READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-
-
-def _read(title: str) -> ToolAnnotations:
-    return READ.model_copy(update={"title": title})
-
 
 def _engine(ctx: Context[Any, Any]) -> Engine:
     return ctx.request_context.lifespan_context
-
-
-def _typed(result: BaseModel, text: str | None = None) -> CallToolResult:
-    """The result as structured content, and as compact JSON text (or `text`) for clients that read only text."""
-    data = result.model_dump(mode="json")
-    shown = text if text is not None else pydantic_core.to_json(data).decode()
-    return CallToolResult(content=[TextContent(type="text", text=shown)], structured_content=data)
 
 
 def _query_result(page: Page, offset: int, statement_type: str, started: float, cursor: str | None) -> QueryResult:
@@ -129,7 +114,7 @@ def build_server(settings: DatabaseSettings) -> DatabaseMCP:
     read_types = guard.READ_TYPES
     explain_types = guard.EXPLAINABLE_WRITE_TYPES | read_types if s.allow_write else read_types
 
-    @mcp.tool(annotations=_read("Query database"))
+    @tool(mcp, annotations=read_only("Query database"))
     async def query_database(
         ctx: Context[Engine, Any],
         sql: Annotated[
@@ -168,9 +153,9 @@ def build_server(settings: DatabaseSettings) -> DatabaseMCP:
         next_cursor = None
         if page.truncated:
             next_cursor = svc.cursors.encode(PageRequest(checked.sql, params, offset + len(page.rows), limits.max_rows))
-        return _typed(_query_result(page, offset, checked.type_name, started, next_cursor))
+        return typed_result(_query_result(page, offset, checked.type_name, started, next_cursor))
 
-    @mcp.tool(annotations=_read("Database schema"))
+    @tool(mcp, annotations=read_only("Database schema"))
     async def get_schema(
         ctx: Context[Engine, Any],
         database: DatabaseArg = None,
@@ -200,9 +185,9 @@ def build_server(settings: DatabaseSettings) -> DatabaseMCP:
                 truncated=truncated,
             )
 
-        return _typed(await svc.run(engine, work, sql="", label="get_schema"))
+        return typed_result(await svc.run(engine, work, sql="", label="get_schema"))
 
-    @mcp.tool(annotations=_read("Describe table"))
+    @tool(mcp, annotations=read_only("Describe table"))
     async def describe_table(
         ctx: Context[Engine, Any], table: TableArg, schema: SchemaArg = None, database: DatabaseArg = None
     ) -> Annotated[CallToolResult, TableInfo]:
@@ -214,9 +199,9 @@ def build_server(settings: DatabaseSettings) -> DatabaseMCP:
             ref = catalog.resolve(cur, table, schema, database, engine.default_database)
             return catalog.describe(cur, ref)
 
-        return _typed(await svc.run(engine, work, sql="", label="describe_table"))
+        return typed_result(await svc.run(engine, work, sql="", label="describe_table"))
 
-    @mcp.tool(annotations=_read("Sample rows"))
+    @tool(mcp, annotations=read_only("Sample rows"))
     async def sample_rows(
         ctx: Context[Engine, Any],
         table: TableArg,
@@ -240,9 +225,9 @@ def build_server(settings: DatabaseSettings) -> DatabaseMCP:
             return queries.read_page(cur, checked, None, limits), checked.type_name
 
         page, kind = await svc.run(engine, work, sql="", label="sample_rows")
-        return _typed(_query_result(page, 0, kind, started, None))
+        return typed_result(_query_result(page, 0, kind, started, None))
 
-    @mcp.tool(annotations=_read("Explain query"))
+    @tool(mcp, annotations=read_only("Explain query"))
     async def explain_query(
         ctx: Context[Engine, Any], sql: SqlArg, params: ParamsArg = None
     ) -> Annotated[CallToolResult, QueryPlan]:
@@ -251,7 +236,7 @@ def build_server(settings: DatabaseSettings) -> DatabaseMCP:
         plan = await svc.run(
             _engine(ctx), partial(queries.explain, checked=checked, params=params), sql=sql, label="explain_query"
         )
-        return _typed(QueryPlan(statement_type=checked.type_name, plan=plan), text=plan)
+        return typed_result(QueryPlan(statement_type=checked.type_name, plan=plan), text=plan)
 
     if s.allow_write:
         _add_write_tool(mcp, svc)
@@ -283,15 +268,7 @@ def build_server(settings: DatabaseSettings) -> DatabaseMCP:
 def _add_write_tool(mcp: DatabaseMCP, svc: DatabaseService) -> None:
     write_types = guard.WRITE_TYPES
 
-    @mcp.tool(
-        annotations=ToolAnnotations(
-            title="Execute write statement",
-            read_only_hint=False,
-            destructive_hint=True,
-            idempotent_hint=False,
-            open_world_hint=False,
-        )
-    )
+    @tool(mcp, annotations=writes("Execute write statement", destructive=True, idempotent=False))
     async def execute_statement(
         ctx: Context[Engine, Any], sql: SqlArg, params: ParamsArg = None, timeout_s: TimeoutArg = None
     ) -> Annotated[CallToolResult, StatementResult]:
@@ -319,7 +296,7 @@ def _add_write_tool(mcp: DatabaseMCP, svc: DatabaseService) -> None:
             values_cut=page.values_cut,
             elapsed_ms=round((time.monotonic() - started) * 1000, 3),
         )
-        return _typed(result)
+        return typed_result(result)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

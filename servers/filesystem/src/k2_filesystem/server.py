@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import anyio
 from k2_shared.errors import K2MCPServer
 from k2_shared.runner import run_server
-from k2_shared.tools import tool
+from k2_shared.tools import read_only, tool, writes
 from mcp.server import MCPServer
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context
@@ -30,7 +30,6 @@ from mcp.types import (
     InputRequiredResult,
     NotificationParams,
     TextContent,
-    ToolAnnotations,
 )
 from pydantic import Field
 
@@ -69,8 +68,6 @@ INSTRUCTIONS = (
     "write_file accept as expected_sha256 to refuse a file that changed meanwhile."
 )
 
-READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-
 PathArg = Annotated[
     str, Field(min_length=1, max_length=4096, description="Path, absolute or relative to the first allowed directory.")
 ]
@@ -78,20 +75,6 @@ Globs = Annotated[
     list[Annotated[str, Field(max_length=1000)]],
     Field(max_length=100, description="gitignore-style globs, e.g. ['node_modules/', '*.min.js']"),
 ]
-
-
-def _write(title: str, *, destructive: bool, idempotent: bool) -> ToolAnnotations:
-    return ToolAnnotations(
-        title=title,
-        read_only_hint=False,
-        destructive_hint=destructive,
-        idempotent_hint=idempotent,
-        open_world_hint=False,
-    )
-
-
-def _read(title: str) -> ToolAnnotations:
-    return READ.model_copy(update={"title": title})
 
 
 class FilesystemService:
@@ -200,7 +183,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
         )
         return result, loc.display
 
-    @tool(mcp, name="read_file", annotations=_read("Read file"), trusted_output=True)
+    @tool(mcp, name="read_file", annotations=read_only("Read file"), trusted_output=True)
     async def read_file_tool(
         path: PathArg,
         ctx: Context[Any],
@@ -233,7 +216,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
             content=[_media_content(result, Path(host_path).as_uri())], structured_content=meta.model_dump(mode="json")
         )
 
-    @tool(mcp, annotations=_read("Read several files"))
+    @tool(mcp, annotations=read_only("Read several files"))
     async def read_multiple_files(
         paths: Annotated[list[PathArg], Field(min_length=1, max_length=100, description="Files to read.")],
         ctx: Context[Any],
@@ -270,7 +253,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
 
         return await anyio.to_thread.run_sync(work)
 
-    @tool(mcp, annotations=_read("List directory"), trusted_output=True)
+    @tool(mcp, annotations=read_only("List directory"), trusted_output=True)
     async def list_directory(
         ctx: Context[Any],
         path: PathArg = ".",
@@ -303,7 +286,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
             structured_content=result,
         )
 
-    @tool(mcp, annotations=_read("Directory tree"))
+    @tool(mcp, annotations=read_only("Directory tree"))
     async def directory_tree(
         ctx: Context[Any],
         path: PathArg = ".",
@@ -328,7 +311,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
             thread=True,
         )
 
-    @tool(mcp, annotations=_read("Find files"))
+    @tool(mcp, annotations=read_only("Find files"))
     async def search_files(
         pattern: Annotated[
             str,
@@ -359,7 +342,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
             thread=True,
         )
 
-    @tool(mcp, annotations=_read("Search file contents"))
+    @tool(mcp, annotations=read_only("Search file contents"))
     async def grep(
         pattern: Annotated[
             str,
@@ -397,12 +380,12 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
             thread=True,
         )
 
-    @tool(mcp, annotations=_read("File information"))
+    @tool(mcp, annotations=read_only("File information"))
     async def get_file_info(path: PathArg, ctx: Context[Any]) -> FileInfo:
         """Kind, size, permissions, owner, times and MIME type of a path (a symbolic link is described itself)."""
         return await svc.run(ctx, path, listing.file_info, follow=False)
 
-    @tool(mcp, annotations=_read("Allowed directories"))
+    @tool(mcp, annotations=read_only("Allowed directories"))
     async def list_allowed_directories(ctx: Context[Any]) -> AllowedDirectories:
         """The directories this server may touch (narrowed by the client's roots when it sends them)."""
         roots, narrowed = await svc.client_roots.active(ctx)
@@ -447,7 +430,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
 def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
     s = svc.settings
 
-    @tool(mcp, annotations=_write("Write file", destructive=True, idempotent=True))
+    @tool(mcp, annotations=writes("Write file", destructive=True, idempotent=True))
     async def write_file(
         path: PathArg,
         content: Annotated[str, Field(description="The whole new content.")],
@@ -482,7 +465,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
 
         return await anyio.to_thread.run_sync(work)
 
-    @tool(mcp, annotations=_write("Edit file", destructive=True, idempotent=False))
+    @tool(mcp, annotations=writes("Edit file", destructive=True, idempotent=False))
     async def edit_file(
         path: PathArg,
         edits: Annotated[
@@ -510,7 +493,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
             thread=True,
         )
 
-    @tool(mcp, annotations=_write("Create directory", destructive=False, idempotent=True))
+    @tool(mcp, annotations=writes("Create directory", destructive=False, idempotent=True))
     async def create_directory(
         path: PathArg,
         ctx: Context[Any],
@@ -527,7 +510,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
 
         return await anyio.to_thread.run_sync(work)
 
-    @tool(mcp, annotations=_write("Move or rename", destructive=True, idempotent=False))
+    @tool(mcp, annotations=writes("Move or rename", destructive=True, idempotent=False))
     async def move_file(
         source: PathArg,
         destination: PathArg,
@@ -545,7 +528,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
 
         return await anyio.to_thread.run_sync(work)
 
-    @tool(mcp, annotations=_write("Copy", destructive=True, idempotent=True))
+    @tool(mcp, annotations=writes("Copy", destructive=True, idempotent=True))
     async def copy_file(
         source: PathArg,
         destination: PathArg,
@@ -575,7 +558,7 @@ def _add_write_tools(mcp: MCPServer[Any], svc: FilesystemService) -> None:
 
     if s.allow_delete:
 
-        @tool(mcp, annotations=_write("Delete", destructive=True, idempotent=False))
+        @tool(mcp, annotations=writes("Delete", destructive=True, idempotent=False))
         async def delete_file(
             path: PathArg,
             ctx: Context[Any],
