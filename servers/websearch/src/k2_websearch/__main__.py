@@ -1,0 +1,3 @@
+from k2_websearch.server import main
+
+main()
