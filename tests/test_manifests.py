@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from k2_codeexec.config import parse_args as codeexec_args
 from k2_database.config import parse_args as database_args
 from k2_filesystem.config import parse_args
 from k2_websearch.config import parse_args as websearch_args
@@ -25,7 +26,12 @@ CLIENT_CONFIGS = {
     "cursor/.cursor/mcp.json": "mcpServers",
     "vscode/.vscode/mcp.json": "servers",
 }
-PARSERS = {"k2-filesystem": parse_args, "k2-database": database_args, "k2-websearch": websearch_args}
+PARSERS = {
+    "k2-filesystem": parse_args,
+    "k2-database": database_args,
+    "k2-websearch": websearch_args,
+    "k2-codeexec": codeexec_args,
+}
 PLACEHOLDER = re.compile(r"\$\{[^}]+\}|/path/to/your/\w+")
 
 
@@ -47,7 +53,12 @@ def test_client_config_entries_are_well_formed_and_their_commands_exist(relpath:
             command = entry["command"]
             assert shutil.which(command, path=str(BIN)) is not None, f"{name}: {command} is not installed"
             settings = PARSERS[command](_concrete(entry.get("args", []), tmp_path))
-            what_it_serves = {"k2-filesystem": "roots", "k2-database": "data_dirs", "k2-websearch": "backends"}
+            what_it_serves = {
+                "k2-filesystem": "roots",
+                "k2-database": "data_dirs",
+                "k2-websearch": "backends",
+                "k2-codeexec": "workspace",
+            }
             assert getattr(settings, what_it_serves[command])
         else:
             assert re.fullmatch(r"http://127\.0\.0\.1:\d+/(mcp|sse)", entry["url"]), name

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pydantic_core
 from mcp.server import MCPServer
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ContentBlock, TextContent, ToolAnnotations
 from pydantic import BaseModel
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,13 +48,14 @@ def read_only(title: str, *, open_world: bool = False) -> ToolAnnotations:
     )
 
 
-def typed_result(result: BaseModel, text: str | None = None) -> CallToolResult:
-    """A model as structured content, and as compact JSON text (or `text`) for clients that read only text.
+def typed_result(result: BaseModel, text: str | None = None, extra: Sequence[ContentBlock] = ()) -> CallToolResult:
+    """A model as structured content, and as compact JSON text (or `text`) for clients that read only text,
+    followed by any `extra` content (images a run produced, ...).
 
     (The SDK's own text fallback is indented JSON: a third bigger for row-like results.)"""
     data = result.model_dump(mode="json")
     shown = text if text is not None else pydantic_core.to_json(data).decode()
-    return CallToolResult(content=[TextContent(type="text", text=shown)], structured_content=data)
+    return CallToolResult(content=[TextContent(type="text", text=shown), *extra], structured_content=data)
 
 
 def writes(title: str, *, destructive: bool, idempotent: bool, open_world: bool = False) -> ToolAnnotations:

@@ -1,0 +1,3 @@
+from k2_codeexec.server import main
+
+main()
