@@ -148,14 +148,21 @@ def _bind_args(settings: CodeExecSettings) -> list[str]:
     for f in ETC_FILES:
         if os.path.exists(f):
             args += ["--ro-bind", f, f]
-    for prefix in sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}):
-        if not prefix.startswith("/usr/"):
-            args += ["--ro-bind", prefix, prefix]
     if settings.allow_network:
         args += ["--share-net"]
         for f in ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf"):
             if os.path.exists(f):
                 args += ["--ro-bind", f, f]
+    return args
+
+
+def _python_binds() -> list[str]:
+    """The server's interpreter, read-only at its own path. Bound after the private /tmp and /run, so that a
+    virtual environment or interpreter installed below /tmp (a CI checkout, say) is not hidden by them."""
+    args: list[str] = []
+    for prefix in sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}):
+        if not prefix.startswith("/usr/"):
+            args += ["--ro-bind", prefix, prefix]
     return args
 
 
@@ -211,6 +218,7 @@ class Sandbox:
             argv += ["--proc", "/proc", "--dev", "/dev"]
             argv += ["--size", str(settings.tmp_size_mb * 1024 * 1024), "--tmpfs", "/tmp"]  # noqa: S108
             argv += ["--size", str(max(16 * 1024 * 1024, 4 * settings.max_output_bytes)), "--tmpfs", "/run"]
+            argv += _python_binds()
             argv += ["--bind", str(workspace), "/workspace", "--chdir", "/workspace", "--clearenv"]
             for k, v in env.items():
                 argv += ["--setenv", k, v]
@@ -357,7 +365,8 @@ def probe(settings: CodeExecSettings) -> Plan:
             "--gid",
             str(SANDBOX_UID),
         ]
-        argv += [*_bind_args(settings), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--clearenv"]  # noqa: S108
+        argv += [*_bind_args(settings), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108
+        argv += [*_python_binds(), "--clearenv"]
         argv += [sys.executable, "-I", "-c", "import os; print(os.getuid())"]
         try:
             out = subprocess.run(argv, capture_output=True, text=True, timeout=30, env={})
