@@ -1,0 +1,5 @@
+import sys
+
+from k2_host.cli import main
+
+sys.exit(main())
