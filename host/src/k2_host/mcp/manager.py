@@ -52,6 +52,8 @@ class ServerGroup:
         self.blocked: dict[str, str] = {}  # bare name -> why (pin changed)
         self.calls = 0
         self.failures = 0
+        self.started = False
+        self.start_lock = anyio.Lock()
 
     def pick(self, exclude: set[str]) -> Instance | None:
         """Least in-flight connected instance whose breaker allows a call (ties: the first)."""
@@ -65,7 +67,9 @@ class ServerGroup:
             return best
         # The least loaded one is refused by its breaker: try the others in order of load.
         for inst in sorted(self.instances, key=lambda i: i.in_flight):
-            if inst.id not in exclude and inst is not best and self.breakers[inst.id].allow():
+            if inst.id in exclude or inst is best or inst.client is None:
+                continue  # a restarting instance is waited for (`_wait_for_instance`), not called
+            if self.breakers[inst.id].allow():
                 return inst
         return None
 
@@ -85,8 +89,10 @@ class ClientManager:
         pins: ToolPins | None = None,
         cache: ResultCache | None = None,
         servers: Sequence[str] | None = None,
+        lazy: bool = False,
     ) -> None:
         self.config = config
+        self.lazy = lazy
         self.interactive = interactive
         self.policy = ApprovalPolicy(config.approval, interactive=interactive, ask=ask_approval)
         self.state_dir = state_dir
@@ -126,7 +132,8 @@ class ClientManager:
         return self
 
     async def start(self) -> None:
-        """Start every instance concurrently; returns when each has connected or failed its first attempt."""
+        """Create every instance and, unless `lazy`, start them all concurrently: returns when each has
+        connected or failed its first attempt. A lazy manager starts a server on its first call."""
         assert self._tg is not None
         log_dir = self.state_dir / "logs" if self.state_dir else None
         info = types.Implementation(name="k2-host", version="0.1.0")
@@ -144,10 +151,26 @@ class ClientManager:
                 )
                 group.instances.append(inst)
                 group.breakers[inst.id] = CircuitBreaker(cfg.breaker_threshold, cfg.breaker_reset_s)
+        if not self.lazy:
+            await self.start_all()
+
+    async def start_all(self) -> None:
+        """Start every server not started yet, concurrently."""
         async with anyio.create_task_group() as starting:
             for group in self.groups.values():
+                starting.start_soon(self._ensure_started, group)
+
+    async def _ensure_started(self, group: ServerGroup) -> None:
+        if group.started:
+            return
+        async with group.start_lock:
+            if group.started:
+                return
+            assert self._tg is not None
+            async with anyio.create_task_group() as starting:
                 for inst in group.instances:
                     starting.start_soon(self._tg.start, inst.run)
+            group.started = True
 
     async def __aexit__(self, *exc: Any) -> None:
         for group in self.groups.values():
@@ -250,6 +273,8 @@ class ClientManager:
         started = time.perf_counter()
         server, _, bare = name.partition(".")
         group = self.groups.get(server)
+        if group is not None and not group.started:
+            await self._ensure_started(group)
         info = group.tools.get(bare) if group else None
         if group is None or info is None:
             return self._unknown(name, group, bare)
@@ -260,8 +285,8 @@ class ClientManager:
                 return host_error(name, "denied", f"{name} was not run: {reason}")
         key = None
         if self.cache is not None and info.read_only and group.config.cache_ttl_s != 0:
-            key = cache_key(server, bare, arguments)
-            hit = await self.cache.get(key)
+            key = _cache_key(server, bare, arguments)
+            hit = await self.cache.get(key) if key is not None else None
             if hit is not None:
                 result = ToolResult.model_validate(hit)
                 result.cached = True
@@ -274,7 +299,10 @@ class ClientManager:
         if result.is_error:
             group.failures += 1
         elif key is not None and self.cache is not None:
-            await self.cache.set(key, result.model_dump(), group.config.cache_ttl_s)
+            try:
+                await self.cache.set(key, result.model_dump(), group.config.cache_ttl_s)
+            except ValueError as exc:  # a value JSON cannot hold (NaN from the server): not cached, still returned
+                logger.debug("not caching %s: %s", name, exc)
         return result
 
     def _unknown(self, name: str, group: ServerGroup | None, bare: str) -> ToolResult:
@@ -397,7 +425,10 @@ class ClientManager:
                 ), True
             breaker.record_success()  # the server answered, with a protocol error
             return host_error(
-                info.name, "protocol_error", f"{info.name} failed: {exc.error.message} (code {exc.code})"
+                info.name,
+                "protocol_error",
+                f"{info.name} failed: {exc.error.message} (code {exc.code})",
+                instance=inst.id,
             ), False
         except Exception as exc:
             if is_connection_error(exc):
@@ -408,14 +439,14 @@ class ClientManager:
                 ), True
             # The SDK refused what the server sent (e.g. structured content that fails the outputSchema).
             breaker.record_success()
-            return host_error(info.name, "bad_result", f"{info.name} returned a malformed result: {exc}"), False
+            return _bad_result(info.name, exc, inst.id), False
         finally:
             inst.in_flight -= 1
         breaker.record_success()
         try:
             return tool_result(info.name, raw, instance=inst.id), False
         except BadResult as exc:
-            return host_error(info.name, "bad_result", f"{info.name} returned a malformed result: {exc}"), False
+            return _bad_result(info.name, exc, inst.id), False
 
     # ------------------------------------------------------------------------------------------ client side
 
@@ -455,6 +486,22 @@ class ClientManager:
         except Exception as exc:
             logger.warning("sampling for %s failed: %s", server, exc)
             return types.ErrorData(code=-1, message=f"sampling failed: {exc}")
+
+
+def _cache_key(server: str, tool: str, arguments: dict[str, Any]) -> str | None:
+    """The cache key, or None for arguments that have no canonical JSON form (such a call is not cached)."""
+    try:
+        return cache_key(server, tool, arguments)
+    except (TypeError, ValueError):
+        return None
+
+
+def _bad_result(name: str, exc: Exception, instance: str) -> ToolResult:
+    """The SDK's validation messages run to many lines (the whole schema); the first one says what is wrong."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if len(first) > 300:
+        first = first[:300] + "..."
+    return host_error(name, "bad_result", f"{name} returned a malformed result: {first}", instance=instance)
 
 
 def _backoff(attempt: int, base: float = 0.05, cap: float = 2.0) -> float:
