@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from k2_host.config import ConfigError, default_servers, load_config, parse_config
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import anyio
 import pytest
-
 from k2_host.agent import Agent
 from k2_host.config import data_dir, parse_config
 
