@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Developer entry point; needs only Python 3.11+ (and npm for the real-client tests).
 
-    python3 dev.py demo     set up .venv and run the main job on embedded defaults
+    python3 dev.py ask "…"  set up .venv and ask the host agent (offline engine) about the sample project
+    python3 dev.py demo     set up .venv and take a tour of k2-filesystem as an MCP client
     python3 dev.py test     set up .venv and the pinned MCP clients, lint, then run the whole test suite
     python3 dev.py bench    run the benchmarks in bench/ (prints figures)
 
@@ -87,6 +88,16 @@ def demo(args: list[str]) -> int:
     return subprocess.call([str(PY), "-m", "k2_filesystem.demo", *args])
 
 
+def ask(args: list[str]) -> int:
+    """`k2 ask` on the built-in servers, in demo-workspace/ (a sample project, created when missing)."""
+    ensure_venv()
+    workspace = ROOT / "demo-workspace"
+    subprocess.run([str(PY), "-m", "k2_host.sample", str(workspace)], check=True, stdout=subprocess.DEVNULL)
+    question = args or ["Which port does the staging server use?"]
+    log(f"asking about {workspace.relative_to(ROOT)}/ (for your own folder: cd there and run {VENV}/bin/k2 ask ...)")
+    return subprocess.call([str(VENV / "bin" / "k2"), "ask", *question], cwd=workspace)
+
+
 def lint() -> int:
     """ruff (lint and format) over everything, pyright over the packages (config in pyproject.toml)."""
     bin_dir = VENV / "bin"
@@ -124,7 +135,7 @@ def bench(args: list[str]) -> int:
 
 
 def main() -> int:
-    commands = {"demo": demo, "test": test, "bench": bench}
+    commands = {"ask": ask, "demo": demo, "test": test, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

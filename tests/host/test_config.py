@@ -126,3 +126,31 @@ def test_built_in_defaults_are_safe(tmp_path: Path) -> None:
     assert all(s.transport == "stdio" for s in cfg.servers) and cfg.roots == [str(tmp_path.resolve())]
     writable = default_servers(root=tmp_path, allow_write=True)
     assert "--read-only" not in writable.servers[0].args
+
+
+MANIFESTS = Path(__file__).resolve().parents[2] / "manifests"
+
+
+@pytest.mark.parametrize(
+    "relpath",
+    [
+        "claude-desktop/claude_desktop_config.json",
+        "claude-code/.mcp.json",
+        "cursor/.cursor/mcp.json",
+        "vscode/.vscode/mcp.json",
+        "host/kimi.json",
+        "host/ollama.json",
+        "host/vllm.json",
+        "host/anthropic.json",
+    ],
+)
+def test_the_host_reads_every_shipped_client_config(relpath: str) -> None:
+    env = {"PWD": "/work", "K2_FS_TOKEN": "t" * 20, "MOONSHOT_API_KEY": "k", "ANTHROPIC_API_KEY": "k", "HOME": "/h"}
+    env |= {f"K2_INPUT_{n}": "x" * 20 for n in ("FS_TOKEN", "K2_FS_TOKEN", "TOKEN", "ROOT", "PROJECT_ROOT")}
+    cfg = load_config(MANIFESTS / relpath, env=env)
+    assert cfg.servers and all(s.transport in ("stdio", "http", "sse") for s in cfg.servers)
+    if relpath.startswith("host/"):
+        from k2_host.llm.factory import LLMSettings
+
+        settings = LLMSettings.from_mapping(cfg.llm)
+        assert settings.provider in ("kimi", "openai", "anthropic") and settings.model

@@ -191,9 +191,14 @@ def _print_result(result: AgentResult, as_json: bool) -> None:
         return
     print(result.answer)
     if result.citations:
+        where: dict[str, list[str]] = {}
+        for c in result.citations:
+            where.setdefault(c.source, [])
+            if c.location:
+                where[c.source].append(c.location)
         print("\nSources:", file=sys.stderr)
-        for c in result.citations[:5]:
-            print(f"  {c.source}{' (' + c.location + ')' if c.location else ''}", file=sys.stderr)
+        for source, locations in list(where.items())[:5]:
+            print(f"  {source}{' (' + ', '.join(locations) + ')' if locations else ''}", file=sys.stderr)
     if result.errors:
         print("\nDegraded: " + "; ".join(result.errors[:5]), file=sys.stderr)
 

@@ -188,17 +188,25 @@ class OfflineEngine:
         for p in passages:
             self._result.citations.append(Citation(source=p.source, location=p.location, text=p.text))
 
+    def _show(self, source: str) -> str:
+        """A path relative to its root (as the user sees the project), anything else as it is."""
+        for root in self.roots:
+            prefix = root.rstrip("/") + "/"
+            if source.startswith(prefix):
+                return source[len(prefix) :]
+        return source
+
     def _extractive(self, query: str, best: list[Passage]) -> str:
         keys = tx.keywords(query)
         top = best[0]
         value = tx.extract_value(keys, top.text)
         lines = []
-        where = f"{top.source}, {top.location}" if top.location else top.source
+        where = f"{self._show(top.source)}, {top.location}" if top.location else self._show(top.source)
         lines.append(f"{value} — from {where}: `{top.text}`" if value else f"From {where}: {top.text}")
         for p in best[1:3]:
             if p.score >= 0.8 * top.score:
                 loc = f", {p.location}" if p.location else ""
-                lines.append(f"Also {p.source}{loc}: {p.text}")
+                lines.append(f"Also {self._show(p.source)}{loc}: {p.text}")
         self._cite(best[:3])
         return "\n".join(lines)
 
