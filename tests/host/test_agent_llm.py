@@ -204,3 +204,38 @@ async def test_fan_out_runs_sub_agents_concurrently_and_merges_in_task_order(pro
     assert [r.answer for r in merged.results] == ["done: alpha says the", "done: beta says the", "done: alpha says the"]
     assert merged.answer.startswith("1. ask alpha\ndone: alpha") and merged.workers == 2
     assert len(llm.requests) == 6
+
+
+async def test_the_model_can_delegate_independent_parts_to_sub_agents(project: Path) -> None:
+    def model(body: dict[str, Any]) -> Turn:
+        messages = body["messages"]
+        question = next(m["content"] for m in messages if m["role"] == "user")
+        offered = {t["function"]["name"] for t in body["tools"]}
+        last = messages[-1]
+        if question == "Do both":
+            assert "agent__delegate" in offered
+            if last["role"] == "user":
+                return Turn(tool_calls=[tool_call("agent.delegate", {"tasks": ["read a.txt", "read b.txt"]})])
+            return Turn(text="merged: " + last["content"].replace("\n", " | "))
+        assert "agent__delegate" not in offered  # sub-agents do not fan out again
+        if last["role"] == "user":
+            return Turn(tool_calls=[tool_call("filesystem.read_file", {"path": str(project / question[5:])})])
+        return Turn(text=last["content"].split("\n")[1].split()[0])
+
+    async with scripted_llm(model) as llm, agent_with(llm, project) as agent:
+        with anyio.fail_after(60):
+            result = await agent.ask("Do both")
+    assert result.answer == (
+        "merged: <tool-result name='agent.delegate'> | 1. read a.txt | alpha |  | 2. read b.txt | beta | </tool-result>"
+    )
+    assert [c.name for c in result.tool_calls] == ["agent.delegate"] and not result.tool_calls[0].is_error
+    assert len(llm.requests) == 6
+
+
+async def test_a_bad_delegation_is_an_error_for_the_model(project: Path) -> None:
+    script_ = [Turn(tool_calls=[tool_call("agent.delegate", {"tasks": []})]), Turn(text="ok")]
+    async with scripted_llm(script_) as llm, agent_with(llm, project) as agent:
+        with anyio.fail_after(60):
+            result = await agent.ask("Delegate nothing")
+    assert result.tool_calls[0].error_code == "invalid_arguments"
+    assert "non-empty list" in tool_messages(llm.requests[1])[0]["content"]

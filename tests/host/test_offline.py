@@ -95,3 +95,14 @@ async def test_a_dead_server_degrades_the_answer_not_the_run(tmp_path: Path) -> 
     assert result.tool_calls and all(c.error_code == "server_unavailable" for c in result.tool_calls)
     assert result.errors
     assert status[0]["connected"] is False and status[0]["last_error"]
+
+
+async def test_several_questions_fan_out_to_sub_agents(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj")
+    with anyio.fail_after(120):
+        async with Agent.from_config(None, root=root) as agent:
+            result = await agent.ask("Which port does the staging server use? And which port does production use?")
+    first, second = result.answer.split("\n\n")
+    assert first.startswith("1. Which port does the staging server use?") and "8443 — from deploy/staging.yaml" in first
+    assert second.startswith("2. which port does production use?") and "443 — from deploy/production.yaml" in second
+    assert {c.source.rsplit("/", 1)[-1] for c in result.citations} >= {"staging.yaml", "production.yaml"}

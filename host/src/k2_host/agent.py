@@ -85,7 +85,6 @@ class Agent:
             sampling=self._sample,
             state_dir=state_dir,
         )
-        self._offline: Any = None
 
     @classmethod
     def from_config(
@@ -156,27 +155,35 @@ class Agent:
         on_event: EventHandler | None = None,
         history: Sequence[Message] = (),
         max_steps: int | None = None,
+        depth: int = 0,
     ) -> AgentResult:
-        """Answer one request. Never raises for tool or server failures; they are in `result.errors`."""
+        """Answer one request. Never raises for tool or server failures; they are in `result.errors`.
+
+        The offline engine fans a request of several questions out to one sub-agent each; a model can do the
+        same with the `agent.delegate` tool. Sub-agents (depth > 0) do not fan out again."""
         query = query.strip()
         if not query:
             raise ValueError("the question is empty")
         if self.provider is None:
+            parts = _sub_questions(query) if depth == 0 else [query]
+            if len(parts) > 1:
+                return _combine(query, await self.fan_out(parts, on_event=on_event, depth=depth + 1))
             return await self._offline_engine().answer(query, on_event=on_event)
-        return await self._loop(query, history=history, on_event=on_event, max_steps=max_steps)
+        return await self._loop(query, history=history, on_event=on_event, max_steps=max_steps, depth=depth)
 
     def _offline_engine(self) -> Any:
-        if self._offline is None:
-            from k2_host.engine.offline import OfflineEngine
+        """A fresh engine per request (they run concurrently under fan-out); the model is shared."""
+        from k2_host.engine.offline import OfflineEngine
 
-            self._offline = OfflineEngine(self.manager, roots=self.config.roots, servers=list(self.manager.groups))
-        return self._offline
+        return OfflineEngine(self.manager, roots=self.config.roots, servers=list(self.manager.groups))
 
-    def tool_specs(self) -> list[ToolSpec]:
-        """The tools offered to the model, in a fixed order (stable prompt prefix for provider caches)."""
-        return [
+    def tool_specs(self, *, delegate: bool = True) -> list[ToolSpec]:
+        """The tools offered to the model, in a fixed order (stable prompt prefix for provider caches);
+        `agent.delegate` last, for top-level requests."""
+        specs = [
             ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema) for t in self.manager.tools()
         ]
+        return [*specs, DELEGATE] if delegate else specs
 
     async def _loop(
         self,
@@ -185,6 +192,7 @@ class Agent:
         history: Sequence[Message],
         on_event: EventHandler | None,
         max_steps: int | None,
+        depth: int = 0,
     ) -> AgentResult:
         assert self.provider is not None
         cfg = self.config.agent
@@ -195,7 +203,7 @@ class Agent:
             *history,
             Message(role="user", content=query),
         ]
-        tools = self.tool_specs()
+        tools = self.tool_specs(delegate=depth == 0)
         steps = max_steps or cfg.max_steps
         result.stopped = "max_steps"
 
@@ -227,7 +235,7 @@ class Agent:
                     result.answer = msg.content
                     result.stopped = "done"
                     break
-                records = await self._run_tools(msg.tool_calls, index, on_event)
+                records = await self._run_tools(msg.tool_calls, index, on_event, depth)
                 for call, (record, tool_msg) in zip(msg.tool_calls, records, strict=True):
                     step.tool_calls.append(call.id)
                     result.tool_calls.append(record)
@@ -246,7 +254,7 @@ class Agent:
         return result
 
     async def _run_tools(
-        self, calls: Sequence[ToolCall], step: int, on_event: EventHandler | None
+        self, calls: Sequence[ToolCall], step: int, on_event: EventHandler | None, depth: int = 0
     ) -> list[tuple[ToolCallRecord, Message]]:
         """Run one turn's tool calls concurrently (at most `parallel_tool_calls` at once), in order of the turn."""
         limit = anyio.Semaphore(self.config.agent.parallel_tool_calls)
@@ -257,7 +265,9 @@ class Agent:
             async with limit:
                 if on_event is not None:
                     await on_event(AgentEvent(kind="tool_start", text=call.name, data={"arguments": call.arguments}))
-                if call.raw_arguments is not None:
+                if call.name == DELEGATE.name and depth == 0 and call.raw_arguments is None:
+                    res = await self._delegate(call.arguments, on_event)
+                elif call.raw_arguments is not None:
                     res = ToolResult(
                         name=call.name,
                         is_error=True,
@@ -303,8 +313,38 @@ class Agent:
 
     # ------------------------------------------------------------------------------------------ fan-out
 
+    async def _delegate(self, arguments: dict[str, Any], on_event: EventHandler | None) -> ToolResult:
+        tasks = arguments.get("tasks")
+        if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t.strip() for t in tasks):
+            return ToolResult(
+                name=DELEGATE.name,
+                is_error=True,
+                error_code="invalid_arguments",
+                text='`tasks` must be a non-empty list of questions, e.g. {"tasks": ["...", "..."]}',
+            )
+        if len(tasks) > MAX_DELEGATED:
+            return ToolResult(
+                name=DELEGATE.name,
+                is_error=True,
+                error_code="invalid_arguments",
+                text=f"at most {MAX_DELEGATED} tasks at once (got {len(tasks)}); group them",
+            )
+        t0 = time.perf_counter()
+        merged = await self.fan_out(tasks, on_event=on_event, depth=1)
+        return ToolResult(
+            name=DELEGATE.name,
+            text=merged.answer,
+            structured={"answers": [r.answer for r in merged.results]},
+            duration_ms=(time.perf_counter() - t0) * 1000,
+        )
+
     async def fan_out(
-        self, tasks: Sequence[str], *, workers: int | None = None, on_event: EventHandler | None = None
+        self,
+        tasks: Sequence[str],
+        *,
+        workers: int | None = None,
+        on_event: EventHandler | None = None,
+        depth: int = 1,
     ) -> FanOutResult:
         """Run one sub-agent per task, at most `workers` at once, and merge their answers in task order."""
         if not tasks:
@@ -316,7 +356,7 @@ class Agent:
 
         async def sub(i: int, task: str) -> None:
             async with limit:
-                results[i] = await self.ask(task, on_event=on_event)
+                results[i] = await self.ask(task, on_event=on_event, depth=depth)
 
         async with anyio.create_task_group() as tg:
             for i, task in enumerate(tasks):
@@ -353,6 +393,46 @@ class Agent:
             model=response.model or self.provider.model,
             stop_reason="maxTokens" if response.finish_reason == "length" else "endTurn",
         )
+
+
+DELEGATE = ToolSpec(
+    name="agent.delegate",
+    description=(
+        "Hand independent sub-questions to sub-agents that work on them at the same time, each with the same "
+        "tools; returns their answers in order. Use it when a request has several parts that do not depend on "
+        "each other."
+    ),
+    input_schema={
+        "type": "object",
+        "properties": {"tasks": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 16}},
+        "required": ["tasks"],
+    },
+)
+MAX_DELEGATED = 16
+
+
+def _sub_questions(query: str) -> list[str]:
+    """'Which port does staging use? And production?' -> two questions (only for clear, separate questions)."""
+    import re
+
+    parts = [p.strip() for p in re.split(r"(?<=\?)\s+", query) if p.strip()]
+    questions = [re.sub(r"^(?:and|also|then)\s+", "", p, flags=re.I) for p in parts if p.endswith("?")]
+    return questions if len(questions) == len(parts) and len(questions) > 1 else [query]
+
+
+def _combine(query: str, merged: FanOutResult) -> AgentResult:
+    """One result for a request answered by sub-agents."""
+    out = AgentResult(query=query, answer=merged.answer, engine=merged.results[0].engine)
+    for r in merged.results:
+        offset = len(out.steps)
+        out.steps += [s.model_copy(update={"index": s.index + offset}) for s in r.steps]
+        out.tool_calls += r.tool_calls
+        out.citations += r.citations
+        out.errors += r.errors
+        out.usage.add(r.usage)
+        out.timings.tools_ms += r.timings.tools_ms
+    out.timings.total_ms = merged.wall_ms
+    return out
 
 
 def _provider_from_config(llm: dict[str, Any]) -> LLMProvider | None:
