@@ -27,7 +27,8 @@ from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.session import ClientRequestContext, IncomingMessage
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import CONNECTION_CLOSED
+from mcp.client.subscriptions import SubscriptionLost
+from mcp_types import CONNECTION_CLOSED, INVALID_REQUEST
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from k2_host.config import ServerConfig
@@ -55,9 +56,13 @@ class Unavailable(Exception):
 
 
 def is_connection_error(exc: BaseException) -> bool:
-    """True when the exception means the transport is gone (not a tool or protocol refusal)."""
+    """True when the exception means the transport or the session is gone (not a tool or protocol refusal).
+
+    A handshake-era Streamable HTTP server that restarted answers the old session id with 404, which the SDK
+    reports as INVALID_REQUEST "Session not found" / "Session terminated": the client must start a new session.
+    """
     if isinstance(exc, MCPError):
-        return exc.code == CONNECTION_CLOSED
+        return exc.code == CONNECTION_CLOSED or (exc.code == INVALID_REQUEST and "session" in exc.error.message.lower())
     return isinstance(exc, anyio.ClosedResourceError | anyio.BrokenResourceError | httpx2.TransportError | OSError)
 
 
@@ -95,6 +100,7 @@ class Instance:
         self._closing = False
         self._scope: anyio.CancelScope | None = None
         self._failed_starts = 0
+        self._calls: set[anyio.CancelScope] = set()
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
@@ -181,6 +187,7 @@ class Instance:
         if cfg.transport == "sse":
             return sse_client(cfg.url, headers=cfg.headers or None, timeout=cfg.connect_timeout_s)
         http = httpx2.AsyncClient(headers=cfg.headers or None, timeout=httpx2.Timeout(cfg.timeout_s, read=None))
+        stack.push_async_callback(http.aclose)  # the SDK leaves a client it was given open (and its sockets)
         return streamable_http_client(cfg.url, http_client=http)
 
     def _errlog(self, stack: AsyncExitStack) -> TextIO:
@@ -223,8 +230,32 @@ class Instance:
             async with client.listen(tools_list_changed=True) as sub:
                 async for _event in sub:
                     await self.refresh_tools()
-        except Exception as exc:  # the server does not support listen, or the stream dropped
+        except SubscriptionLost as exc:
+            # The stream dropped without the server closing it: the process died or the HTTP server went away
+            # (a sessionless client would not notice until the next call). Reconnect: that re-lists the tools,
+            # which may have changed meanwhile, and listens again.
+            self.mark_dead(f"change subscription lost: {exc}")
+        except Exception as exc:  # the server does not support listen
             logger.info("server %s: no change subscription (%s)", self.id, exc)
+
+    def call_scope(self, deadline: float) -> anyio.CancelScope:
+        """A cancel scope for one call on this instance's client: it ends at `deadline`, and earlier when the
+        connection is dropped or closed. Hand it back to `end_call` once the call is over.
+
+        Tearing a client down does not always fail the requests still waiting on it (an SSE stream cut while a
+        call waits, a Streamable HTTP client closed by the host), so they are cancelled here rather than left to
+        wait for their deadline; `cancelled_caught` tells the caller, and `client` (changed or not) which.
+        """
+        scope = anyio.CancelScope(deadline=deadline)
+        self._calls.add(scope)
+        return scope
+
+    def end_call(self, scope: anyio.CancelScope) -> None:
+        self._calls.discard(scope)
+
+    def _cancel_calls(self) -> None:
+        for scope in list(self._calls):
+            scope.cancel()
 
     def mark_dead(self, reason: str) -> None:
         if not self._dead.is_set():
@@ -232,6 +263,7 @@ class Instance:
             self.client = None
             self.ready = anyio.Event()
             self._dead.set()
+            self._cancel_calls()
 
     def restart(self) -> None:
         """Drop the connection; the supervisor opens a new one (a new process for stdio)."""
@@ -240,15 +272,21 @@ class Instance:
     async def close(self) -> None:
         self._closing = True
         self._dead.set()
+        self.ready.set()  # wakes calls waiting for a (re)connection; they find the instance closing
+        self._cancel_calls()
         if self._scope is not None:
             self._scope.cancel()
 
     async def wait_ready(self, timeout: float) -> Client:
+        if self._closing:
+            raise Unavailable("the host is shutting down")
         client = self.client
         if client is not None:
             return client
         with anyio.move_on_after(timeout):
             await self.ready.wait()
+        if self._closing:
+            raise Unavailable("the host is shutting down")
         if self.client is None:
             raise Unavailable(self.last_error or "not connected")
         return self.client
@@ -271,6 +309,10 @@ class Instance:
 
     async def _message(self, message: IncomingMessage) -> None:
         if isinstance(message, Exception):
+            if is_connection_error(message):  # e.g. the SSE stream was cut: reconnect now, not at the next call
+                logger.warning("server %s: transport failed: %s", self.id, describe(message))
+                self.mark_dead(f"transport failed: {describe(message)}")
+                return
             logger.warning("server %s sent something unreadable: %s", self.id, message)
             return
         root = getattr(message, "root", message)

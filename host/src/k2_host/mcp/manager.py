@@ -405,10 +405,13 @@ class ClientManager:
                     False,
                 )
         inst.in_flight += 1
+        # One scope carries the deadline and is also cancelled by the instance when it drops the connection.
+        scope = inst.call_scope(end)
+        raw: Any = None
         try:
-            with anyio.fail_after(max(0.0, end - anyio.current_time())):
+            with scope:
                 raw = await client.call_tool(info.tool, arguments, progress_callback=on_progress)
-        except TimeoutError:
+        except TimeoutError:  # the SDK's own read timeout (our deadline is the scope, below)
             breaker.record_failure()
             return host_error(
                 info.name, "timeout", f"{info.name} did not answer before its deadline", instance=inst.id
@@ -442,6 +445,19 @@ class ClientManager:
             return _bad_result(info.name, exc, inst.id), False
         finally:
             inst.in_flight -= 1
+            inst.end_call(scope)
+        if scope.cancelled_caught:
+            breaker.record_failure()
+            if inst.client is client:  # still connected: the deadline passed
+                return host_error(
+                    info.name, "timeout", f"{info.name} did not answer before its deadline", instance=inst.id
+                ), True
+            return host_error(  # the instance dropped its connection (or the host is closing) meanwhile
+                info.name,
+                "server_unavailable",
+                f"server {group.name!r} connection lost during the call ({inst.last_error or 'closed'})",
+                instance=inst.id,
+            ), True
         breaker.record_success()
         try:
             return tool_result(info.name, raw, instance=inst.id), False
