@@ -88,6 +88,7 @@ async def scripted_llm(
     script: Script, *, flavor: Literal["openai", "anthropic"] = "openai"
 ) -> AsyncIterator[ScriptedLLM]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted connections
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)  # listening before startup(): a client may connect at once, no waiting needed
     port = sock.getsockname()[1]
