@@ -29,7 +29,7 @@ from k2_host.mcp.connection import Instance, Unavailable, is_connection_error
 from k2_host.mcp.convert import BadResult, host_error, tool_info, tool_result, tool_wire_dict
 from k2_host.mcp.pinning import ToolPins
 from k2_host.mcp.policy import ApprovalPolicy, tool_visible
-from k2_host.mcp.resilience import CircuitBreaker, RateLimited, TokenBucket, retryable_tool
+from k2_host.mcp.resilience import CircuitBreaker, RateLimited, TokenBucket, retryable_tool, retrying
 from k2_host.mcp.types import ToolInfo, ToolResult
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,14 @@ logger = logging.getLogger(__name__)
 ElicitHandler = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 """(server, message, requested JSON schema) -> the user's answers, or None to decline."""
 SamplingHandler = Callable[[str, types.CreateMessageRequestParams], Awaitable[types.CreateMessageResult]]
+
+
+class _Retry(Exception):
+    """A transport failure worth another try; carries the result to return when no try is left."""
+
+    def __init__(self, result: ToolResult) -> None:
+        super().__init__(result.text)
+        self.result = result
 
 
 class ServerGroup:
@@ -331,30 +339,43 @@ class ClientManager:
         deadline: float,
         on_progress: ProgressFnT | None,
     ) -> ToolResult:
+        """Try, and for read-only/idempotent tools retry transport failures with backoff and full jitter
+        (tenacity), each retry on an instance not tried yet when there is one; all within the deadline."""
         end = anyio.current_time() + deadline
         attempts = 1 + (group.config.retries if retryable_tool(info) else 0)
         tried: set[str] = set()
-        last: ToolResult | None = None
-        for attempt in range(attempts):
-            remaining = end - anyio.current_time()
-            if remaining <= 0:
-                break
-            inst = group.pick(tried if len(tried) < len(group.instances) else set())
-            if inst is None:
-                inst = await self._wait_for_instance(group, min(remaining, group.config.connect_timeout_s))
-            if inst is None:
-                last = self._unavailable(group, info.name)
-                break
-            last, transport_failure = await self._attempt(group, inst, info, arguments, end, on_progress)
-            if not transport_failure:
-                return last
+        policy = retrying(attempts=attempts, base_s=0.05, max_s=1.0, retry_on=(_Retry,))
+        try:
+            async for attempt in policy:
+                with attempt:
+                    return await self._try_once(group, info, arguments, end, deadline, on_progress, tried)
+        except _Retry as failed:
+            return failed.result
+        raise AssertionError("unreachable: the retry policy returns or raises")  # pragma: no cover
+
+    async def _try_once(
+        self,
+        group: ServerGroup,
+        info: ToolInfo,
+        arguments: dict[str, Any],
+        end: float,
+        deadline: float,
+        on_progress: ProgressFnT | None,
+        tried: set[str],
+    ) -> ToolResult:
+        remaining = end - anyio.current_time()
+        if remaining <= 0:
+            return host_error(info.name, "timeout", f"{info.name} did not finish within {deadline:g} s")
+        inst = group.pick(tried if len(tried) < len(group.instances) else set())
+        if inst is None:
+            inst = await self._wait_for_instance(group, min(remaining, group.config.connect_timeout_s))
+        if inst is None:
+            return self._unavailable(group, info.name)
+        result, transport_failure = await self._attempt(group, inst, info, arguments, end, on_progress)
+        if transport_failure:
             tried.add(inst.id)
-            if attempt + 1 < attempts:
-                # Full jitter backoff, within what is left of the deadline.
-                pause = min(end - anyio.current_time(), _backoff(attempt))
-                if pause > 0:
-                    await anyio.sleep(pause)
-        return last or host_error(info.name, "timeout", f"{info.name} did not finish within {deadline:g} s")
+            raise _Retry(result)
+        return result
 
     async def _wait_for_instance(self, group: ServerGroup, timeout: float) -> Instance | None:
         """Wait for a restarting instance whose breaker lets a call through."""
@@ -518,9 +539,3 @@ def _bad_result(name: str, exc: Exception, instance: str) -> ToolResult:
     if len(first) > 300:
         first = first[:300] + "..."
     return host_error(name, "bad_result", f"{name} returned a malformed result: {first}", instance=instance)
-
-
-def _backoff(attempt: int, base: float = 0.05, cap: float = 2.0) -> float:
-    import random
-
-    return random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311
