@@ -106,3 +106,22 @@ async def test_several_questions_fan_out_to_sub_agents(tmp_path: Path) -> None:
     assert first.startswith("1. Which port does the staging server use?") and "8443 — from deploy/staging.yaml" in first
     assert second.startswith("2. which port does production use?") and "443 — from deploy/production.yaml" in second
     assert {c.source.rsplit("/", 1)[-1] for c in result.citations} >= {"staging.yaml", "production.yaml"}
+
+
+async def test_ingested_documents_are_searched_first_and_cited(tmp_path: Path) -> None:
+    from k2_host.rag.service import RAG
+
+    root = make_project(tmp_path / "proj")
+    (root / "notes.md").write_text("# Operations\n\n## Backups\n\nBackups run nightly and are kept for 30 days.\n")
+    with anyio.fail_after(180):
+        async with Agent.from_config(None, root=root) as agent:
+            assert agent.knowledge is None  # nothing ingested yet: the index is not even opened
+            with RAG.open() as rag:
+                report = await rag.ingest_path(agent.manager, root)
+        assert report.ingested >= 3
+        async with Agent.from_config(None, root=root) as agent:
+            assert agent.knowledge is not None
+            result = await agent.ask("How long are backups kept?")
+    assert result.tool_calls[0].name == "knowledge.search"
+    assert "kept for 30 days" in result.answer.splitlines()[1]
+    assert result.citations[0].location == "§ Operations > Backups"

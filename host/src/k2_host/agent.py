@@ -25,6 +25,8 @@ import mcp_types as types
 
 from k2_host.config import HostConfig, default_config_path, default_servers, ensure_database_file, load_config
 from k2_host.config import state_dir as default_state_dir
+from k2_host.knowledge import SEARCH as KNOWLEDGE_SEARCH
+from k2_host.knowledge import Knowledge
 from k2_host.llm.base import LLMError, LLMProvider, Message, ToolCall, ToolSpec, Usage
 from k2_host.mcp.manager import ClientManager
 from k2_host.mcp.types import ToolInfo, ToolResult
@@ -65,6 +67,7 @@ class Agent:
         *,
         provider: LLMProvider | None = None,
         use_llm_config: bool = True,
+        use_knowledge: bool = True,
         interactive: bool = False,
         state_dir: Path | None = None,
         manager: ClientManager | None = None,
@@ -74,6 +77,8 @@ class Agent:
         self.config = config
         self.provider = provider
         self._use_llm_config = use_llm_config and provider is None
+        self.use_knowledge = use_knowledge
+        self.knowledge: Knowledge | None = None
         self.interactive = interactive
         self.state_dir = state_dir
         self._own_manager = manager is None
@@ -134,9 +139,12 @@ class Agent:
             self.manager.lazy = self._own_manager
         if self._own_manager:
             await self.manager.__aenter__()
+        self.knowledge = await Knowledge.open() if self.use_knowledge else None
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
+        if self.knowledge is not None:
+            self.knowledge.close()
         if self._own_manager:
             await self.manager.__aexit__(*exc)
         if self.provider is not None:
@@ -175,7 +183,9 @@ class Agent:
         """A fresh engine per request (they run concurrently under fan-out); the model is shared."""
         from k2_host.engine.offline import OfflineEngine
 
-        return OfflineEngine(self.manager, roots=self.config.roots, servers=list(self.manager.groups))
+        return OfflineEngine(
+            self.manager, roots=self.config.roots, servers=list(self.manager.groups), knowledge=self.knowledge
+        )
 
     def tool_specs(self, *, delegate: bool = True) -> list[ToolSpec]:
         """The tools offered to the model, in a fixed order (stable prompt prefix for provider caches);
@@ -183,6 +193,8 @@ class Agent:
         specs = [
             ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema) for t in self.manager.tools()
         ]
+        if self.knowledge is not None:
+            specs.append(KNOWLEDGE_SEARCH)
         return [*specs, DELEGATE] if delegate else specs
 
     async def _loop(
@@ -267,6 +279,8 @@ class Agent:
                     await on_event(AgentEvent(kind="tool_start", text=call.name, data={"arguments": call.arguments}))
                 if call.name == DELEGATE.name and depth == 0 and call.raw_arguments is None:
                     res = await self._delegate(call.arguments, on_event)
+                elif call.name == KNOWLEDGE_SEARCH.name and self.knowledge is not None and call.raw_arguments is None:
+                    res = await self.knowledge.tool(call.arguments)
                 elif call.raw_arguments is not None:
                     res = ToolResult(
                         name=call.name,

@@ -48,7 +48,9 @@ class OfflineEngine:
         roots: Sequence[str],
         servers: Sequence[str] | None = None,
         embedder: Any | None = None,
+        knowledge: Any | None = None,
     ) -> None:
+        self.knowledge = knowledge  # k2_host.knowledge.Knowledge: the RAG index, when one was built
         self.caller = caller
         # Plans run only where their server is configured (a plan is named after the server it needs, but
         # "files" needs "filesystem", "code" needs "codeexec" and "web" needs "websearch").
@@ -102,6 +104,8 @@ class OfflineEngine:
         self._result = AgentResult(query=query, answer="", engine="offline", model="")
         self._on_event = on_event
         plans = [p for p in await self.route(query) if self._available(p)]
+        if self.knowledge is not None and plans and plans[0] in ("files", "web"):
+            plans.insert(0, "knowledge")
         answer: str | None = None
         for plan in plans:
             step = Step(index=len(self._result.steps), kind="plan", text=plan)
@@ -125,6 +129,8 @@ class OfflineEngine:
         return self._result
 
     def _available(self, plan: str) -> bool:
+        if plan == "knowledge":
+            return self.knowledge is not None
         needs = {"files": "filesystem", "database": "database", "code": "codeexec", "web": "websearch"}[plan]
         return self.servers is None or needs in self.servers
 
@@ -203,11 +209,13 @@ class OfflineEngine:
         lines = []
         where = f"{self._show(top.source)}, {top.location}" if top.location else self._show(top.source)
         lines.append(f"{value} — from {where}: `{top.text}`" if value else f"From {where}: {top.text}")
+        shown = [top]
         for p in best[1:3]:
             if p.score >= 0.8 * top.score:
                 loc = f", {p.location}" if p.location else ""
                 lines.append(f"Also {self._show(p.source)}{loc}: {p.text}")
-        self._cite(best[:3])
+                shown.append(p)
+        self._cite(shown)
         return "\n".join(lines)
 
     # ------------------------------------------------------------------------------------------ plans
@@ -250,6 +258,35 @@ class OfflineEngine:
             passages.extend(tx.line_passages(path, content))
         ranked = await self._rank(query, passages, name_bonus={p: 0.5 * b for p, b in name_bonus.items()})
         if not ranked or ranked[0].score < 0.2:
+            return None
+        return self._extractive(query, ranked)
+
+    async def _plan_knowledge(self, query: str) -> str | None:
+        """The ingested documents (`k2 ingest`): hybrid search, then the same ranking as for files."""
+        assert self.knowledge is not None
+        t0 = time.perf_counter()
+        try:
+            hits = await self.knowledge.search(query, 10)
+        except Exception as exc:
+            logger.warning("knowledge search failed: %s", exc)
+            return None
+        record = ToolCallRecord(
+            id=f"offline-{len(self._result.tool_calls)}",
+            name="knowledge.search",
+            arguments={"query": query, "k": 10},
+            step=self._step.index,
+            duration_ms=(time.perf_counter() - t0) * 1000,
+            summary=f"{len(hits)} passages",
+        )
+        self._result.tool_calls.append(record)
+        self._step.tool_calls.append(record.id)
+        passages: list[Passage] = []
+        for h in hits:
+            for p in tx.line_passages(h.source, h.text):
+                p.location = h.citation.removeprefix(h.source).strip(" ,:#") or p.location
+                passages.append(p)
+        ranked = await self._rank(query, passages)
+        if not ranked or ranked[0].score < 0.35:
             return None
         return self._extractive(query, ranked)
 

@@ -1,0 +1,90 @@
+"""The agent's view of the RAG index: opened only when there is something in it.
+
+`Knowledge.open()` returns None when no index was built (`k2 ingest` never ran, or the collection is empty), so
+an agent on a fresh machine pays nothing for it. Otherwise a model gets the `knowledge.search` tool and the
+offline engine searches the index before the live servers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+
+from k2_host.llm.base import ToolSpec
+from k2_host.mcp.types import ToolResult
+
+logger = logging.getLogger(__name__)
+
+SEARCH = ToolSpec(
+    name="knowledge.search",
+    description=(
+        "Search the documents ingested into the local knowledge index (files, web pages, query results) "
+        "with hybrid dense + BM25 retrieval. Returns the best passages with their sources; cite them."
+    ),
+    input_schema={
+        "type": "object",
+        "properties": {
+            "query": {"type": "string", "minLength": 1, "maxLength": 4000},
+            "k": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5},
+        },
+        "required": ["query"],
+    },
+)
+
+
+class Knowledge:
+    def __init__(self, rag: Any) -> None:
+        self.rag = rag
+
+    @classmethod
+    async def open(cls) -> Knowledge | None:
+        """The configured RAG index (`K2_RAG_*`), or None when it has nothing in it or cannot be opened."""
+
+        def work() -> Knowledge | None:
+            from k2_host.rag.service import RAG
+            from k2_host.rag.settings import RAGSettings
+
+            settings = RAGSettings()
+            if settings.store == "edge" and not (settings.store_path() / settings.collection).exists():
+                return None
+            rag = RAG.open(settings)
+            if not rag.store.info().get("points"):
+                rag.close()
+                return None
+            return cls(rag)
+
+        try:
+            return await anyio.to_thread.run_sync(work)
+        except Exception as exc:  # a broken or locked index must not stop the agent
+            logger.warning("knowledge index not used: %s", exc)
+            return None
+
+    async def search(self, query: str, k: int = 5) -> list[Any]:
+        return await self.rag.search(query, k=k)
+
+    async def tool(self, arguments: dict[str, Any]) -> ToolResult:
+        """`knowledge.search` for a model."""
+        query = arguments.get("query")
+        k = arguments.get("k", 5)
+        if not isinstance(query, str) or not query.strip() or not isinstance(k, int) or not 1 <= k <= 50:
+            return ToolResult(
+                name=SEARCH.name,
+                is_error=True,
+                error_code="invalid_arguments",
+                text='send {"query": "...", "k": 1..50}',
+            )
+        try:
+            hits = await self.search(query, k)
+        except Exception as exc:  # the RAG layer's own errors are actionable messages
+            return ToolResult(name=SEARCH.name, is_error=True, error_code="search_failed", text=str(exc))
+        text = "\n\n".join(f"[{i + 1}] {h.citation}\n{h.text}" for i, h in enumerate(hits)) or "no passages found"
+        return ToolResult(
+            name=SEARCH.name,
+            text=text,
+            structured={"hits": [{"citation": h.citation, "text": h.text, "score": h.score} for h in hits]},
+        )
+
+    def close(self) -> None:
+        self.rag.close()
