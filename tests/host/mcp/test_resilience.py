@@ -310,3 +310,17 @@ def test_retrying_refuses_zero_attempts() -> None:
 def test_only_read_only_or_idempotent_tools_are_retryable(annotations: dict[str, bool], expected: bool) -> None:
     info = ToolInfo.model_validate({"name": "fs.op", "server": "fs", "tool": "op", **annotations})
     assert retryable_tool(info) is expected
+
+
+def test_a_stdio_server_gets_no_host_secrets_unless_its_config_names_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from k2_host.mcp.connection import server_environment
+
+    monkeypatch.setenv("MOONSHOT_API_KEY", "sk-moon")
+    monkeypatch.setenv("K2_LLM_API_KEY", "sk-k2")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws")
+    monkeypatch.setenv("K2_FS_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("XDG_DATA_HOME", "/data")
+    env = server_environment({"GITHUB_TOKEN": "given-on-purpose"})
+    assert "MOONSHOT_API_KEY" not in env and "K2_LLM_API_KEY" not in env and "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["K2_FS_LOG_LEVEL"] == "DEBUG" and env["XDG_DATA_HOME"] == "/data"
+    assert env["GITHUB_TOKEN"] == "given-on-purpose" and "PATH" in env

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
+import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -26,6 +28,7 @@ import mcp_types as types
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.session import ClientRequestContext, IncomingMessage
 from mcp.client.sse import sse_client
+from mcp.client.stdio import get_default_environment, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.client.subscriptions import SubscriptionLost
 from mcp_types import CONNECTION_CLOSED, INVALID_REQUEST
@@ -41,6 +44,23 @@ SampleFn = Callable[
     [str, types.CreateMessageRequestParams],
     Awaitable[types.CreateMessageResult | types.CreateMessageResultWithTools | types.ErrorData],
 ]
+
+
+_PASSED_ON = ("LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "HF_HUB_OFFLINE")
+_PASSED_ON_PREFIXES = ("K2_", "XDG_", "OTEL_")
+_NEVER_PASSED = ("K2_LLM_", "K2_INPUT_")
+
+
+def server_environment(extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a stdio server: the SDK's safe defaults (PATH, HOME, ...), locale and temp dir, the
+    K2 servers' own settings (`K2_*`, `XDG_*`, `OTEL_*`) — never the host's model keys or VS Code inputs, and
+    no other secrets — then what the config gives the server explicitly."""
+    env = get_default_environment()
+    for key, value in os.environ.items():
+        if key in _PASSED_ON or (key.startswith(_PASSED_ON_PREFIXES) and not key.startswith(_NEVER_PASSED)):
+            env[key] = value
+    env.update(extra)
+    return env
 
 
 def describe(exc: BaseException) -> str:
@@ -176,12 +196,9 @@ class Instance:
         cfg = self.config
         if cfg.transport == "stdio":
             assert cfg.command is not None
-            import os
-
-            env = {**os.environ, **cfg.env} if cfg.env else None
-            params = StdioServerParameters(command=cfg.command, args=cfg.args, env=env, cwd=cfg.cwd)
-            from mcp.client.stdio import stdio_client
-
+            params = StdioServerParameters(
+                command=cfg.command, args=cfg.args, env=server_environment(cfg.env), cwd=cfg.cwd
+            )
             return stdio_client(params, errlog=self._errlog(stack))
         assert cfg.url is not None
         if cfg.transport == "sse":
@@ -192,8 +209,6 @@ class Instance:
 
     def _errlog(self, stack: AsyncExitStack) -> TextIO:
         """Where a stdio server's stderr goes: a log file per server (the terminal stays readable)."""
-        import sys
-
         if self._log_dir is None:
             return sys.stderr
         self._log_dir.mkdir(parents=True, exist_ok=True)
