@@ -139,8 +139,17 @@ async def serve_http(app: ASGIApp, settings: ServerSettings, server_name: str) -
     path = "/sse" if settings.transport == "sse" else "/mcp"
     host = f"[{settings.host.strip('[]')}]" if ":" in settings.host else settings.host
     url = f"http://{host}:{port}{path}"
+    # http="h11" always: with httptools installed (uvicorn[standard], which other packages pull in) uvicorn
+    # would switch parsers, and httptools keeps the whitespace around header values that RFC 9110 says to
+    # drop — the 2026-07-28 Mcp-Name/Mcp-Method checks then refuse valid requests.
     config = uvicorn.Config(
-        app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5, server_header=False
+        app,
+        http="h11",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        server_header=False,
     )
     logger.info("listening", extra={"server": server_name, "transport": settings.transport, "url": url})
     await uvicorn.Server(config).serve(sockets=[sock])
