@@ -301,18 +301,7 @@ class Agent:
                             )
 
                     res = await self.manager.call(call.name, call.arguments, on_progress=progress)
-                record = ToolCallRecord(
-                    id=call.id,
-                    name=call.name,
-                    arguments=call.arguments,
-                    step=step,
-                    is_error=res.is_error,
-                    error_code=res.error_code,
-                    cached=res.cached,
-                    duration_ms=res.duration_ms,
-                    instance=res.instance,
-                    summary=res.text[:200],
-                )
+                record = ToolCallRecord.of(call.id, call.name, call.arguments, step, res)
                 if on_event is not None:
                     await on_event(AgentEvent(kind="tool_end", text=call.name, data=record.model_dump()))
                 msg = Message(

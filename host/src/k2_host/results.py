@@ -25,6 +25,22 @@ class ToolCallRecord(BaseModel):
     instance: str | None = None
     summary: str = ""  # the first characters of the result text
 
+    @classmethod
+    def of(cls, id: str, name: str, arguments: dict[str, Any], step: int, result: Any) -> ToolCallRecord:
+        """The record of a call that returned `result` (a `k2_host.mcp.types.ToolResult`)."""
+        return cls(
+            id=id,
+            name=name,
+            arguments=arguments,
+            step=step,
+            is_error=result.is_error,
+            error_code=result.error_code,
+            cached=result.cached,
+            duration_ms=result.duration_ms,
+            instance=result.instance,
+            summary=result.text[:200],
+        )
+
 
 class Step(BaseModel):
     """One step of the loop: a model turn (with the tool calls it asked for), or one step of an offline plan."""

@@ -10,7 +10,8 @@ from k2_host.rag.errors import IngestError
 from k2_host.rag.service import RAG
 from k2_host.rag.settings import RAGSettings
 
-from tests.host.rag.conftest import HashEmbedder, minimal_pdf, open_caller, write_tree
+from tests.host.rag.conftest import HashEmbedder, open_caller, write_tree
+from tests.support import minimal_pdf
 
 pytestmark = pytest.mark.anyio
 
@@ -19,7 +20,7 @@ FILES: dict[str, str | bytes] = {
     "src/store.py": "import os\n\n\ndef load_falcon(path):\n    return os.path.exists(path)\n",
     "page.html": "<html><head><title>Owls</title></head><body><nav>menu</nav><h1>Owls</h1>"
     "<p>Barn owls hunt at night.</p></body></html>",
-    "paper.pdf": minimal_pdf(["Harrier flight study page one", "Harrier migration page two"]),
+    "paper.pdf": minimal_pdf("Harrier flight study page one", "Harrier migration page two"),
     "notes.txt": "Plain notes about merlins.",
     "image.png": b"\x89PNG\r\n\x1a\n" + b"\0" * 32,
     "ignored/secret.md": "# Hidden\n\nnever indexed",

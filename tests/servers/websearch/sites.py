@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from tests.support import minimal_pdf
+
 BOILERPLATE = "Subscribe to our newsletter Cookie settings Privacy policy Terms of use All rights reserved"
 ARTICLE_TEXT = (
     "The kestrel hovers above the meadow, scanning the grass for voles. Ornithologists measured its wingbeat "
@@ -32,29 +34,6 @@ def article_html(title: str, paragraphs: list[str]) -> str:
 and <a href="mailto:someone@example.org">mail</a>.</p></article></main>
 <aside class="sidebar"><h3>Related</h3><ul><li><a href="/a">Ad one</a></li><li><a href="/b">Ad two</a></li></ul></aside>
 <footer><p>{BOILERPLATE}</p></footer></body></html>"""
-
-
-def minimal_pdf(text: str) -> bytes:
-    """A one-page PDF whose content stream draws `text` in Helvetica."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 @dataclass

@@ -138,18 +138,7 @@ class OfflineEngine:
         if self._on_event is not None:
             await self._on_event(AgentEvent(kind="tool_start", text=name, data={"arguments": arguments}))
         res = await self.caller.call(name, arguments)
-        record = ToolCallRecord(
-            id=f"offline-{len(self._result.tool_calls)}",
-            name=name,
-            arguments=arguments,
-            step=self._step.index,
-            is_error=res.is_error,
-            error_code=res.error_code,
-            cached=res.cached,
-            duration_ms=res.duration_ms,
-            instance=res.instance,
-            summary=res.text[:200],
-        )
+        record = ToolCallRecord.of(f"offline-{len(self._result.tool_calls)}", name, arguments, self._step.index, res)
         self._result.tool_calls.append(record)
         self._step.tool_calls.append(record.id)
         self._result.timings.tools_ms += res.duration_ms
