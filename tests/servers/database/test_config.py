@@ -76,3 +76,28 @@ def test_a_bad_setting_stops_the_program_naming_it(
         parse_args(filled)
     assert info.value.code == 2
     assert named in capsys.readouterr().err
+
+
+def test_create_makes_a_missing_database_file_that_read_only_mode_then_opens(tmp_path: Path) -> None:
+    from k2_database.engine import open_engine
+
+    target = tmp_path / "new" / "dir" / "k2.duckdb"
+    with pytest.raises(SystemExit):
+        parse_args(["--db", str(target)])  # read-only opens existing files only
+    settings = parse_args(["--db", str(target), "--create"])
+    engine = open_engine(settings)
+    try:
+        assert target.is_file() and settings.read_only
+        assert sorted(p.name for p in target.parent.iterdir()) == ["k2.duckdb"]  # no leftovers
+    finally:
+        engine.close()
+    before = target.read_bytes()
+    again = open_engine(parse_args(["--db", str(target), "--create"]))  # an existing file is left as it is
+    again.close()
+    assert target.read_bytes() == before
+
+
+def test_create_refuses_a_path_that_is_not_a_file(tmp_path: Path) -> None:
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(SystemExit):
+        parse_args(["--db", str(tmp_path / "adir"), "--create"])

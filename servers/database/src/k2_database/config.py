@@ -50,6 +50,9 @@ class DatabaseSettings(ServerSettings):
     model_config = SettingsConfigDict(env_prefix="K2_DB_", extra="forbid", env_ignore_empty=True, validate_default=True)
 
     allow_write: bool = Field(False, description="offer execute_statement; open the database files read-write")
+    create: bool = Field(
+        False, description="create the first database file (empty, and its folder) when missing, also read-only"
+    )
     path: DatabaseList = Field(
         default_factory=lambda: [MEMORY],
         description="databases, comma separated: the first is the default, the others are attached (NAME=PATH)",
@@ -111,9 +114,14 @@ class DatabaseSettings(ServerSettings):
             file = Path(spec.path).expanduser()
             if spec.in_memory:
                 continue
-            if not allow_write and not file.is_file():
-                raise ValueError(f"{spec.path!r} does not exist (read-only mode opens existing files only)")
-            if allow_write and not file.parent.is_dir():
+            create = bool(info.data.get("create")) and i == 0
+            if file.exists() and not file.is_file():
+                raise ValueError(f"{spec.path!r} is not a regular file")
+            if not allow_write and not create and not file.is_file():
+                raise ValueError(
+                    f"{spec.path!r} does not exist (read-only mode opens existing files only; --create makes it)"
+                )
+            if allow_write and not create and not file.parent.is_dir():
                 raise ValueError(f"the directory of {spec.path!r} does not exist")
         return paths
 
@@ -150,6 +158,9 @@ def parse_args(argv: Sequence[str] | None = None) -> DatabaseSettings:
     )
     g.add_argument("--data-dir", dest="data_dirs", action="append", help="directory of CSV/Parquet/JSON (repeat)")
     g.add_argument("--allow-write", dest="allow_write", action="store_const", const=True, help="allow writes")
+    g.add_argument(
+        "--create", dest="create", action="store_const", const=True, help="create the first database file if missing"
+    )
     g.add_argument("--max-rows", dest="max_rows", help="most rows per page (default 1000)")
     g.add_argument("--max-result-bytes", dest="max_result_bytes", help="most JSON bytes per page")
     g.add_argument("--max-value-chars", dest="max_value_chars", help="longer text values are cut")

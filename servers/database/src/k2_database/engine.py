@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -184,6 +185,8 @@ def _open(settings: DatabaseSettings, temp_dir: Path) -> Engine:
     }
     path = first.path if first.in_memory else str(Path(first.path).expanduser())
     read_only = settings.read_only and not first.in_memory
+    if settings.create and not first.in_memory:
+        create_database_file(Path(path))
     try:
         con = duckdb.connect(path, read_only=read_only, config=config)
     except duckdb.Error as exc:
@@ -208,3 +211,22 @@ def _open(settings: DatabaseSettings, temp_dir: Path) -> Engine:
         extra={"databases": [s.name for s in specs], "read_only": settings.read_only, "data_files": len(data_files)},
     )
     return Engine(con, settings, default, data_files, temp_dir)
+
+
+def create_database_file(path: Path) -> None:
+    """An empty DuckDB file (and its folder) at `path` unless one is there; atomic, so two servers starting at
+    once cannot leave a half-written file."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.creating")
+    try:
+        duckdb.connect(str(partial)).close()
+        with suppress(FileExistsError):  # another process made it first: theirs is kept
+            os.link(partial, path)
+    except (OSError, duckdb.Error) as exc:
+        raise DbError(f"cannot create database {str(path)!r}: {exc}") from exc
+    finally:
+        for leftover in (partial, partial.with_name(partial.name + ".wal")):
+            with suppress(OSError):
+                leftover.unlink()
