@@ -4,6 +4,7 @@
     python3 dev.py ask "…"  set up .venv and ask the host agent (offline engine) about the sample project
     python3 dev.py demo     set up .venv and take a tour of k2-filesystem as an MCP client
     python3 dev.py test     set up .venv and the pinned MCP clients, lint, then run the whole test suite
+                            (with a coverage report; HTML in .cache/coverage/html)
     python3 dev.py bench    run the benchmarks in bench/ (prints figures)
 
 Extra arguments after `test` go to pytest, e.g. `python3 dev.py test -k attacks -x`.
@@ -119,7 +120,10 @@ def test(args: list[str]) -> int:
     env = dict(os.environ)
     if ensure_clients():
         env["K2_REAL_CLIENTS"] = str(CLIENTS / "node_modules")
-    return subprocess.call([str(PY), "-m", "pytest", *args], cwd=ROOT, env=env)
+    # Coverage is measured and reported on every run (report only: no threshold fails the suite).
+    (ROOT / ".cache" / "coverage").mkdir(parents=True, exist_ok=True)
+    cov = ["--cov", "--cov-report=term:skip-covered", "--cov-report=html:.cache/coverage/html"]
+    return subprocess.call([str(PY), "-m", "pytest", *cov, *args], cwd=ROOT, env=env)
 
 
 def bench(args: list[str]) -> int:
