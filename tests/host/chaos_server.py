@@ -22,7 +22,7 @@ import argparse
 import json
 import os
 import socket
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import uvicorn
@@ -89,6 +89,12 @@ def build_server() -> MCPServer:
         await ctx.report_progress(0, seconds, "sleeping")
         await anyio.sleep(seconds)
         return Echo(text=f"slept {seconds:g}", pid=os.getpid())
+
+    @mcp.tool(annotations=READ_ONLY)
+    def meta(ctx: Context) -> dict[str, Any]:
+        """The `_meta` keys this request carried (beyond the protocol's own), to check what a client sends."""
+        sent = dict(ctx.request_context.meta or {})
+        return {k: v for k, v in sent.items() if not k.startswith(("io.modelcontextprotocol/", "progressToken"))}
 
     @mcp.tool(annotations=READ_ONLY)
     def crash() -> str:

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
-from k2_host.config import ConfigError, default_servers, load_config, parse_config
+from k2_host.config import (
+    ConfigError,
+    data_dir,
+    default_servers,
+    load_config,
+    load_host_config,
+    overrides_from_assignments,
+    parse_config,
+    state_dir,
+)
+from k2_host.config.builtin import builtin_document
 
 
 def test_claude_desktop_format_with_env_expansion_and_defaults() -> None:
@@ -113,7 +124,7 @@ def test_host_sections_and_instances(tmp_path: Path) -> None:
     instances = cfg.servers[0].expanded_instances()
     assert [i.transport for i in instances] == ["stdio", "stdio", "http"]
     assert all(i.allow_tools == ["read_*"] for i in instances)
-    assert cfg.approval == {"fs.*": "deny"} and cfg.agent.max_steps == 3 and cfg.llm["provider"] == "openai"
+    assert cfg.approval == {"fs.*": "deny"} and cfg.agent.max_steps == 3 and cfg.llm.provider == "openai"
 
 
 def test_built_in_defaults_are_safe(tmp_path: Path) -> None:
@@ -150,7 +161,70 @@ def test_the_host_reads_every_shipped_client_config(relpath: str) -> None:
     cfg = load_config(MANIFESTS / relpath, env=env)
     assert cfg.servers and all(s.transport in ("stdio", "http", "sse") for s in cfg.servers)
     if relpath.startswith("host/"):
-        from k2_host.llm.factory import LLMSettings
-
-        settings = LLMSettings.from_mapping(cfg.llm)
+        settings = cfg.llm
         assert settings.provider in ("kimi", "openai", "anthropic") and settings.model
+
+
+def test_the_built_in_servers_are_packaged_data_run_with_a_safe_path(tmp_path: Path) -> None:
+    document = builtin_document()
+    assert sorted(document["mcpServers"]) == ["codeexec", "database", "filesystem", "websearch"]
+    cfg = default_servers(root=tmp_path, extra_roots=[tmp_path / "more"])
+    for server in cfg.servers:
+        assert server.command == sys.executable and server.args[:3] == ["-P", "-m", f"k2_{server.name}"]
+        assert not any("${" in a for a in server.args), server.args
+    fs = cfg.servers[0]
+    assert fs.args[-5:] == [
+        "--root",
+        str(tmp_path.resolve()),
+        "--root",
+        str((tmp_path / "more").resolve()),
+        "--read-only",
+    ]
+    db = cfg.servers[1]
+    assert "--create" in db.args and db.args[db.args.index("--db") + 1] == str(data_dir() / "k2.duckdb")
+
+
+def test_k2_variables_expand_in_any_config_and_an_unknown_one_is_named() -> None:
+    cfg = parse_config({"mcpServers": {"x": {"command": "${k2:python}", "args": ["${k2:state_dir}/x"]}}}, env={})
+    assert cfg.servers[0].command == sys.executable and cfg.servers[0].args == [str(state_dir() / "x")]
+    with pytest.raises(ConfigError) as err:
+        parse_config({"mcpServers": {"x": {"command": "${k2:pythn}"}}}, env={})
+    assert "${k2:pythn}" in str(err.value) and "${k2:python}" in str(err.value)
+
+
+def test_settings_are_laid_in_one_order_defaults_file_environment_command_line(tmp_path: Path) -> None:
+    path = tmp_path / "mcp.json"
+    path.write_text(json.dumps({"agent": {"max_steps": 3, "fan_out_workers": 2}, "rag": {"store": "memory"}}))
+    env = {"K2_AGENT_MAX_STEPS": "4", "K2_RAG_COLLECTION": "notes", "K2_STATE_DIR": str(tmp_path / "st")}
+    cfg = load_host_config(path, root=tmp_path, env=env, overrides={"agent": {"max_steps": 5}})
+    assert (cfg.agent.max_steps, cfg.agent.fan_out_workers, cfg.agent.parallel_tool_calls) == (5, 2, 8)
+    assert (cfg.rag.store, cfg.rag.collection) == ("memory", "notes")
+    assert cfg.state_dir == tmp_path / "st" and cfg.defaults and len(cfg.servers) == 4  # no servers: built-in
+    only_env = load_host_config(path, root=tmp_path, env=env)
+    assert only_env.agent.max_steps == 4
+    from_file = load_host_config(path, root=tmp_path, env={}, state=tmp_path / "flag")
+    assert from_file.agent.max_steps == 3 and from_file.state_dir == tmp_path / "flag"
+
+
+def test_list_settings_from_the_environment_and_the_command_line(tmp_path: Path) -> None:
+    env = {"K2_SKILLS_PATHS": '["/a", "/b"]', "K2_LEARNING_REDACT_PATTERNS": r"acct-\d+,pin-\d{4}"}
+    cfg = load_host_config(None, root=tmp_path, env=env, overrides=overrides_from_assignments(["api.port=9000"]))
+    assert [str(p) for p in cfg.skills.paths] == ["/a", "/b"]
+    assert cfg.learning.redact_patterns == [r"acct-\d+", r"pin-\d{4}"] and cfg.api.port == 9000
+    with pytest.raises(ConfigError, match="K2_LEARNING_REDACT_PATTERNS"):
+        load_host_config(None, root=tmp_path, env={"K2_LEARNING_REDACT_PATTERNS": "(unclosed"})
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        load_host_config(None, root=tmp_path, env={"K2_SKILLS_PATHS": "[oops"})
+    for bad in ("nodot=1", "agent.max_steps", "nosuch.key=1"):
+        with pytest.raises(ConfigError, match="--set"):
+            overrides_from_assignments([bad])
+
+
+def test_the_hosts_own_settings_never_reach_a_stdio_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    from k2_host.mcp.connection import server_environment
+
+    for var in ("K2_RAG_QDRANT_API_KEY", "K2_AGENT_SYSTEM_PROMPT", "K2_CONFIG", "K2_STATE_DIR", "K2_API_PORT"):
+        monkeypatch.setenv(var, "host-only")
+    monkeypatch.setenv("K2_DB_MAX_ROWS", "5")
+    env = server_environment({})
+    assert not [k for k, v in env.items() if v == "host-only"] and env["K2_DB_MAX_ROWS"] == "5"

@@ -13,7 +13,9 @@ from typing import Any
 import anyio
 
 from k2_host.llm.base import ToolSpec
+from k2_host.mcp.convert import host_error
 from k2_host.mcp.types import ToolResult
+from k2_host.rag.settings import RAGConfig
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +41,16 @@ class Knowledge:
         self.rag = rag
 
     @classmethod
-    async def open(cls) -> Knowledge | None:
-        """The configured RAG index (`K2_RAG_*`), or None when it has nothing in it or cannot be opened."""
+    async def open(cls, settings: RAGConfig | None = None) -> Knowledge | None:
+        """The configured RAG index (the config's `rag` section; `K2_RAG_*` alone when none is given), or None
+        when it has nothing in it or cannot be opened."""
 
         def work() -> Knowledge | None:
             from k2_host.rag.service import RAG
             from k2_host.rag.settings import RAGSettings
 
-            settings = RAGSettings()
+            nonlocal settings
+            settings = settings or RAGSettings()
             if settings.store == "edge" and not (settings.store_path() / settings.collection).exists():
                 return None
             rag = RAG.open(settings)
@@ -64,26 +68,23 @@ class Knowledge:
     async def search(self, query: str, k: int = 5) -> list[Any]:
         return await self.rag.search(query, k=k)
 
-    async def tool(self, arguments: dict[str, Any]) -> ToolResult:
-        """`knowledge.search` for a model."""
+    async def tool(self, arguments: dict[str, Any], run: Any = None) -> ToolResult:
+        """`knowledge.search` (a local tool: for models and the offline engine's knowledge plan)."""
         query = arguments.get("query")
         k = arguments.get("k", 5)
         if not isinstance(query, str) or not query.strip() or not isinstance(k, int) or not 1 <= k <= 50:
-            return ToolResult(
-                name=SEARCH.name,
-                is_error=True,
-                error_code="invalid_arguments",
-                text='send {"query": "...", "k": 1..50}',
-            )
+            return host_error(SEARCH.name, "invalid_arguments", 'send {"query": "...", "k": 1..50}')
         try:
             hits = await self.search(query, k)
         except Exception as exc:  # the RAG layer's own errors are actionable messages
-            return ToolResult(name=SEARCH.name, is_error=True, error_code="search_failed", text=str(exc))
+            return host_error(SEARCH.name, "search_failed", str(exc))
         text = "\n\n".join(f"[{i + 1}] {h.citation}\n{h.text}" for i, h in enumerate(hits)) or "no passages found"
         return ToolResult(
             name=SEARCH.name,
             text=text,
-            structured={"hits": [{"citation": h.citation, "text": h.text, "score": h.score} for h in hits]},
+            structured={
+                "hits": [{"source": h.source, "citation": h.citation, "text": h.text, "score": h.score} for h in hits]
+            },
         )
 
     def close(self) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pydantic
 import pytest
+from k2_host.config import ConfigError, apply_layers, parse_config
 from k2_host.llm.anthropic_provider import AnthropicProvider
 from k2_host.llm.base import LLMError, LLMProvider, Message
-from k2_host.llm.factory import LLMSettings, provider_from_settings, resolve_provider
+from k2_host.llm.factory import LLMConfig, LLMSettings, provider_from_settings, resolve_provider
 from k2_host.llm.openai_compat import OpenAICompatProvider
 
 from tests.host.scripted_llm import Turn, scripted_llm
@@ -135,25 +136,23 @@ async def test_an_openai_compatible_server_without_a_model_is_refused(monkeypatc
     assert "K2_LLM_MODEL" in str(caught.value)
 
 
-async def test_settings_come_from_the_config_files_llm_section_over_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("K2_LLM_MODEL", "from-env")
-    monkeypatch.setenv("K2_LLM_TIMEOUT_S", "5")
-    config = {"llm": {"provider": "openai", "base_url": "http://localhost:11434/v1", "model": "qwen3"}}
-    settings = LLMSettings.from_mapping(config)
-
+async def test_the_environment_overrides_the_config_files_llm_section_and_the_command_line_both() -> None:
+    env = {"K2_LLM_MODEL": "from-env", "K2_LLM_TIMEOUT_S": "5"}
+    data = {"llm": {"provider": "openai", "base_url": "http://localhost:11434/v1", "model": "qwen3"}}
+    config = apply_layers(parse_config(data, env={}), env=env)
+    settings = config.llm
     assert (settings.provider, settings.base_url, settings.model, settings.timeout_s) == (
         "openai",
         "http://localhost:11434/v1",
-        "qwen3",
+        "from-env",
         5.0,
     )
-    assert LLMSettings.from_mapping(config["llm"]) == settings
-    provider = provider_from_settings(settings)
+    flagged = apply_layers(parse_config(data, env={}), env=env, overrides={"llm": {"model": "from-flag"}})
+    assert flagged.llm.model == "from-flag" and flagged.llm.timeout_s == 5.0
+    provider = provider_from_settings(flagged.llm, environ={})
     try:
         assert isinstance(provider, OpenAICompatProvider)
-        assert (provider.model, provider.base_url) == ("qwen3", "http://localhost:11434/v1")
+        assert (provider.model, provider.base_url) == ("from-flag", "http://localhost:11434/v1")
     finally:
         await close(provider)
 
@@ -163,9 +162,19 @@ async def test_settings_come_from_the_config_files_llm_section_over_the_environm
 )
 async def test_bad_settings_fail_fast_naming_the_key(section: dict[str, object]) -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
-        LLMSettings.from_mapping({"llm": section})
+        LLMConfig.model_validate(section)
 
     assert caught.value.errors()[0]["loc"] == (next(iter(section)),)
+    with pytest.raises(ConfigError) as named:
+        parse_config({"llm": section}, env={})
+    assert f"llm.{next(iter(section))}" in str(named.value)
+
+
+@pytest.mark.parametrize(("var", "value"), [("K2_LLM_PROVIDER", "gemini"), ("K2_LLM_TIMEOUT_S", "soon")])
+async def test_a_bad_value_in_the_environment_names_the_variable(var: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        apply_layers(parse_config({}, env={}), env={var: value})
+    assert f"environment variable {var}={value!r}" in str(caught.value)
 
 
 async def test_a_bad_value_in_the_environment_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from k2_host.rag.cli import add_commands
+from k2_host.cli import parser
+from k2_host.cli.context import CliContext
 
 from tests.host.rag.conftest import StdioCaller, open_caller, write_tree
 from tests.host.rag.test_evaluation import CORPUS, QRELS, QUERIES, write_beir
@@ -17,22 +17,19 @@ from tests.host.rag.test_evaluation import CORPUS, QRELS, QUERIES, write_beir
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # the real model is loaded
 
 
-@asynccontextmanager
-async def open_tools(fs_roots: list[Path] | None = None) -> AsyncIterator[StdioCaller]:
-    servers = {"filesystem": ["--root", *map(str, fs_roots)]} if fs_roots else {"database": ["--db", ":memory:"]}
-    async with open_caller(servers) as c:
-        yield c
+class Context(CliContext):
+    """The CLI's own context (configuration and RAG settings as `k2` builds them), with servers started here."""
 
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="k2")
-    add_commands(p.add_subparsers(dest="command", required=True), open_tools)
-    return p
+    @asynccontextmanager
+    async def open_tools(self, fs_roots: list[Path] | None = None) -> AsyncIterator[StdioCaller]:
+        servers = {"filesystem": ["--root", *map(str, fs_roots)]} if fs_roots else {"database": ["--db", ":memory:"]}
+        async with open_caller(servers) as c:
+            yield c
 
 
 async def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
     args = parser().parse_args(argv)
-    code = await args.func(args)
+    code = await args.func(args, Context(args))
     out = capsys.readouterr().out
     if "--json" not in argv:
         return code, {}

@@ -111,3 +111,17 @@ def test_tampered_weights_fail_their_checksum(tmp_path: Path) -> None:
     fake.write_bytes(b"not the weights")
     with pytest.raises(EmbeddingError, match="sha256"):
         verify_weights(fake, "0" * 64)
+
+
+def test_every_embedder_over_the_same_model_shares_its_weights(tmp_path: Path) -> None:
+    from k2_host.rag.cache import EmbeddingCache
+    from k2_host.rag.embeddings import models_loaded
+    from k2_host.rag.service import shared_embedder
+    from k2_host.rag.settings import RAGConfig
+
+    plain = get_embedder()
+    loaded = models_loaded()
+    cached = shared_embedder(RAGConfig(cache_dir=tmp_path / "emb", batch_size=8))
+    other = Embedder(None, batch_size=4, cache=EmbeddingCache(tmp_path / "emb2"))
+    assert cached is not plain and other is not plain
+    assert cached._model is plain._model is other._model and models_loaded() == loaded

@@ -1,5 +1,5 @@
-"""Choosing the host's model: `LLMSettings` (environment `K2_LLM_*` or the config file's `llm` section) and
-`provider_from_settings`.
+"""Choosing the host's model: `LLMConfig` (the config's `llm` section, with `K2_LLM_*` laid over it by
+`k2_host.config`; `LLMSettings` reads the environment alone) and `provider_from_settings`.
 
 `provider` picks the backend; `"auto"` (the default) looks at what is configured, in this order:
 
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .base import LLMError, LLMProvider
@@ -35,10 +35,11 @@ ANTHROPIC_MODEL = "claude-sonnet-4-5"
 _KEY_ENV = {"kimi": "MOONSHOT_API_KEY", "openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 
 
-class LLMSettings(BaseSettings):
-    """The model the host talks to. Every field is also `K2_LLM_<FIELD>` in the environment."""
+class LLMConfig(BaseModel):
+    """The model the host talks to: the `llm` section of the host's configuration (no environment read here;
+    `k2_host.config` lays `K2_LLM_*` over the file). `LLMSettings` is the same read from the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="K2_LLM_", extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     provider: ProviderName = Field(
         default="auto", description="K2_LLM_PROVIDER: auto, offline, openai, kimi, anthropic."
@@ -60,17 +61,14 @@ class LLMSettings(BaseSettings):
     )
     max_tokens: int | None = Field(default=None, ge=1, description="K2_LLM_MAX_TOKENS: output cap (Anthropic: 4096).")
 
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> LLMSettings:
-        """Settings from the config file's `llm` section (or the whole file holding one); its keys win over
-        the environment. `${VAR}` expansion is the caller's job."""
-        section = data.get("llm", data)
-        if not isinstance(section, Mapping):
-            raise ValueError(f"the config's 'llm' section must be an object, not {section!r}")
-        return cls(**{str(k): v for k, v in section.items()})  # pyright: ignore[reportUnknownVariableType]
+
+class LLMSettings(BaseSettings, LLMConfig):  # pyright: ignore[reportIncompatibleVariableOverride]
+    """`LLMConfig` read from `K2_LLM_<FIELD>` environment variables (for callers without a host config)."""
+
+    model_config = SettingsConfigDict(env_prefix="K2_LLM_", extra="forbid")
 
 
-def resolve_provider(settings: LLMSettings, environ: Mapping[str, str] | None = None) -> ProviderName:
+def resolve_provider(settings: LLMConfig, environ: Mapping[str, str] | None = None) -> ProviderName:
     """The concrete provider `"auto"` stands for (or the explicit one)."""
     env = os.environ if environ is None else environ
     if settings.provider != "auto":
@@ -84,7 +82,7 @@ def resolve_provider(settings: LLMSettings, environ: Mapping[str, str] | None = 
     return "offline"
 
 
-def provider_from_settings(settings: LLMSettings, environ: Mapping[str, str] | None = None) -> LLMProvider | None:
+def provider_from_settings(settings: LLMConfig, environ: Mapping[str, str] | None = None) -> LLMProvider | None:
     """The configured provider, or None for the offline engine. Raises `LLMError` when a key is missing."""
     env = os.environ if environ is None else environ
     name = resolve_provider(settings, env)

@@ -34,7 +34,7 @@ from mcp.client.subscriptions import SubscriptionLost
 from mcp_types import CONNECTION_CLOSED, INVALID_REQUEST
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from k2_host.config import ServerConfig
+from k2_host.config import HOST_ENV_PREFIXES, ServerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +48,14 @@ SampleFn = Callable[
 
 _PASSED_ON = ("LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "HF_HUB_OFFLINE")
 _PASSED_ON_PREFIXES = ("K2_", "XDG_", "OTEL_")
-_NEVER_PASSED = ("K2_LLM_", "K2_INPUT_")
+_NEVER_PASSED = HOST_ENV_PREFIXES  # the host's own settings (model keys, Qdrant key, inputs ...)
+STDERR_TAIL_CHARS = 1500
 
 
 def server_environment(extra: dict[str, str]) -> dict[str, str]:
     """The environment of a stdio server: the SDK's safe defaults (PATH, HOME, ...), locale and temp dir, the
-    K2 servers' own settings (`K2_*`, `XDG_*`, `OTEL_*`) — never the host's model keys or VS Code inputs, and
-    no other secrets — then what the config gives the server explicitly."""
+    K2 servers' own settings (`K2_*`, `XDG_*`, `OTEL_*`) — never the host's own (`K2_LLM_*`, `K2_RAG_*`, ...
+    model and store keys, VS Code inputs) and no other secrets — then what the config gives the server."""
     env = get_default_environment()
     for key, value in os.environ.items():
         if key in _PASSED_ON or (key.startswith(_PASSED_ON_PREFIXES) and not key.startswith(_NEVER_PASSED)):
@@ -130,11 +131,14 @@ class Instance:
         with anyio.CancelScope() as scope:
             self._scope = scope
             while not self._closing:
+                log_offset = self._log_size()
                 try:
                     await self._connect_once()
                 except Exception as exc:
                     self.last_error = describe(exc)
                     self._failed_starts += 1
+                    if not self.ready.is_set():  # it never got as far as listing its tools
+                        self.last_error = self._start_failure(self.last_error, log_offset)
                     logger.warning("server %s: connection failed: %s", self.id, self.last_error)
                 finally:
                     self.client = None
@@ -146,6 +150,49 @@ class Instance:
                 # Exponential backoff with full jitter, capped; reset by a successful connection.
                 delay = random.uniform(0, min(30.0, 0.2 * 2 ** min(self._failed_starts, 8)))  # noqa: S311
                 await anyio.sleep(delay)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    @property
+    def log_path(self) -> Path | None:
+        """Where a stdio server's stderr goes (None: the host's own stderr, or not stdio)."""
+        if self._log_dir is None or self.config.transport != "stdio":
+            return None
+        return self._log_dir / f"{self.config.name}.log"
+
+    def _stderr_since(self, offset: int) -> str:
+        """What the server wrote to its log since `offset` (its stderr during this attempt), last lines first cut."""
+        path = self.log_path
+        if path is None:
+            return ""
+        try:
+            with path.open("rb") as f:
+                f.seek(offset)
+                data = f.read()
+        except OSError:
+            return ""
+        text = data.decode("utf-8", "replace").strip()
+        if len(text) > STDERR_TAIL_CHARS:
+            text = "…" + text[-STDERR_TAIL_CHARS:]
+        return text
+
+    def _start_failure(self, error: str, log_offset: int) -> str:
+        """A failed start described with what the server printed (its stderr tail) and where its log is."""
+        if self.config.transport != "stdio":
+            return error
+        tail = self._stderr_since(log_offset)
+        where = f"; log: {self.log_path}" if self.log_path is not None else ""
+        said = f"; it printed: {tail}" if tail else ""
+        return f"the server process did not start ({error}){said}{where}"
+
+    def _log_size(self) -> int:
+        path = self.log_path
+        try:
+            return path.stat().st_size if path is not None else 0
+        except OSError:
+            return 0
 
     def _report_started(self) -> None:
         if self._task_status is not None:

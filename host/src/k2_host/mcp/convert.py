@@ -6,7 +6,7 @@ from typing import Any
 
 from mcp.types import CallToolResult, EmbeddedResource, ImageContent, TextContent, Tool
 
-from k2_host.mcp.types import ToolInfo, ToolResult
+from k2_host.mcp.types import HostErrorCode, ToolInfo, ToolResult
 
 ERROR_META_KEY = "k2/error"  # servers built on k2_shared put their refusal kind here
 
@@ -79,6 +79,6 @@ def tool_result(name: str, result: Any, *, instance: str | None = None) -> ToolR
     )
 
 
-def host_error(name: str, code: str, message: str, **extra: Any) -> ToolResult:
+def host_error(name: str, code: HostErrorCode, message: str, **extra: Any) -> ToolResult:
     """A failure the host itself reports (unknown tool, timeout, breaker open, ...), shaped like a tool error."""
     return ToolResult(name=name, is_error=True, text=message, error_code=code, **extra)

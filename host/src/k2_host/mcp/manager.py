@@ -1,12 +1,13 @@
 """The client manager: every configured MCP server behind one `call(name, arguments)`.
 
-Tools are namespaced `server.tool`. A call goes through, in order: the tool's visibility (allow/deny globs) and
-pin (a changed definition is blocked until accepted), the approval policy, the result cache (read-only tools),
-the choice of an instance (least in flight among those whose circuit breaker lets calls through), the server's
-token bucket, and a deadline; connection failures and timeouts count against the breaker, and read-only or
-idempotent tools are retried with backoff and jitter — on another instance when there is one. Every failure
-comes back as an `is_error` ToolResult with a host error code (see `k2_host.mcp.types.HOST_ERRORS`), never
-as an exception: a failing server degrades an answer, it does not end a run.
+Tools are namespaced `server.tool`. A call goes through a pipeline of middleware (`k2_host.mcp.middleware`;
+`use()` adds more, e.g. tracing or recording): the tool's visibility (allow/deny globs) and pin (a changed
+definition is blocked until accepted), the approval policy, the result cache (read-only tools), then the
+transport: the choice of an instance (least in flight among those whose circuit breaker lets calls through), the
+server's token bucket, and a deadline; connection failures and timeouts count against the breaker, and
+read-only or idempotent tools are retried with backoff and jitter — on another instance when there is one.
+Every failure comes back as an `is_error` ToolResult with a host error code (`k2_host.mcp.types.HostErrorCode`),
+never as an exception: a failing server degrades an answer, it does not end a run.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from k2_host.config import HostConfig, ServerConfig
 from k2_host.mcp.cache import DiskL2, L2Store, RedisL2, ResultCache, cache_key
 from k2_host.mcp.connection import Instance, Unavailable, is_connection_error
 from k2_host.mcp.convert import BadResult, host_error, tool_info, tool_result, tool_wire_dict
+from k2_host.mcp.middleware import CallContext, CallMiddleware, CallNext, CallPipeline, Where
 from k2_host.mcp.pinning import ToolPins
 from k2_host.mcp.policy import ApprovalPolicy, tool_visible
 from k2_host.mcp.resilience import CircuitBreaker, RateLimited, TokenBucket, retryable_tool, retrying
@@ -116,6 +118,7 @@ class ClientManager:
         self._tg: anyio.abc.TaskGroup | None = None
         self._tools_cache: list[ToolInfo] | None = None
         self.on_tools_changed: Callable[[], None] | None = None
+        self.pipeline = CallPipeline([self._resolve, self._approve, self._cached], self._transport)
 
     def _make_cache(self) -> ResultCache | None:
         cc = self.config.cache
@@ -276,41 +279,73 @@ class ClientManager:
         timeout: float | None = None,
         on_progress: ProgressFnT | None = None,
         approved: bool = False,
+        meta: dict[str, Any] | None = None,
     ) -> ToolResult:
-        """Call `server.tool`. Never raises for a failure of the server or the call: see the module doc."""
-        started = time.perf_counter()
-        server, _, bare = name.partition(".")
+        """Call `server.tool` through the pipeline (`k2_host.mcp.middleware`). Never raises for a failure of the
+        server or the call: see the module doc."""
+        ctx = CallContext(
+            name=name, arguments=arguments or {}, timeout=timeout, on_progress=on_progress, approved=approved
+        )
+        if meta:
+            ctx.meta.update(meta)
+        return await self.pipeline.run(ctx)
+
+    def use(self, middleware: CallMiddleware, *, where: Where = "outer") -> None:
+        """Add a middleware to every call (see `k2_host.mcp.middleware` for where it runs)."""
+        self.pipeline.add(middleware, where=where)
+
+    # The built-in steps of the pipeline, in order.
+
+    async def _resolve(self, ctx: CallContext, call_next: CallNext) -> ToolResult:
+        server, _, bare = ctx.name.partition(".")
         group = self.groups.get(server)
         if group is not None and not group.started:
             await self._ensure_started(group)
         info = group.tools.get(bare) if group else None
         if group is None or info is None:
-            return self._unknown(name, group, bare)
-        arguments = arguments or {}
-        if not approved:
-            allowed, reason = await self.policy.authorize(info, arguments)
+            return self._unknown(ctx.name, group, bare)
+        ctx.server, ctx.tool, ctx.info, ctx.group = server, bare, info, group
+        result = await call_next(ctx)
+        result.duration_ms = (time.perf_counter() - ctx.started) * 1000
+        return result
+
+    async def _approve(self, ctx: CallContext, call_next: CallNext) -> ToolResult:
+        if not ctx.approved:
+            assert ctx.info is not None
+            allowed, reason = await self.policy.authorize(ctx.info, ctx.arguments)
             if not allowed:
-                return host_error(name, "denied", f"{name} was not run: {reason}")
-        key = None
-        if self.cache is not None and info.read_only and group.config.cache_ttl_s != 0:
-            key = _cache_key(server, bare, arguments)
-            hit = await self.cache.get(key) if key is not None else None
-            if hit is not None:
-                result = ToolResult.model_validate(hit)
-                result.cached = True
-                result.duration_ms = (time.perf_counter() - started) * 1000
-                return result
-        deadline = timeout if timeout is not None else group.config.timeout_s
-        result = await self._call_with_retries(group, info, arguments, deadline, on_progress)
-        result.duration_ms = (time.perf_counter() - started) * 1000
-        group.calls += 1
-        if result.is_error:
-            group.failures += 1
-        elif key is not None and self.cache is not None:
+                return host_error(ctx.name, "denied", f"{ctx.name} was not run: {reason}")
+        return await call_next(ctx)
+
+    async def _cached(self, ctx: CallContext, call_next: CallNext) -> ToolResult:
+        group: ServerGroup = ctx.group
+        assert ctx.info is not None
+        if self.cache is None or not ctx.info.read_only or group.config.cache_ttl_s == 0:
+            return await call_next(ctx)
+        key = _cache_key(ctx.server, ctx.tool, ctx.arguments)
+        if key is None:
+            return await call_next(ctx)
+        hit = await self.cache.get(key)
+        if hit is not None:
+            result = ToolResult.model_validate(hit)
+            result.cached = True
+            return result
+        result = await call_next(ctx)
+        if not result.is_error:
             try:
                 await self.cache.set(key, result.model_dump(), group.config.cache_ttl_s)
             except ValueError as exc:  # a value JSON cannot hold (NaN from the server): not cached, still returned
-                logger.debug("not caching %s: %s", name, exc)
+                logger.debug("not caching %s: %s", ctx.name, exc)
+        return result
+
+    async def _transport(self, ctx: CallContext) -> ToolResult:
+        group: ServerGroup = ctx.group
+        assert ctx.info is not None
+        deadline = ctx.timeout if ctx.timeout is not None else group.config.timeout_s
+        result = await self._call_with_retries(group, ctx.info, ctx, deadline)
+        group.calls += 1
+        if result.is_error:
+            group.failures += 1
         return result
 
     def _unknown(self, name: str, group: ServerGroup | None, bare: str) -> ToolResult:
@@ -328,16 +363,13 @@ class ClientManager:
             hint = "; tool names are namespaced as server.tool" + (f", e.g. {close[0]}" if close else "")
         if group is not None and not group.tools and not group.blocked:
             down = group.instances[0].last_error if group.instances else None
-            return host_error(name, "server_unavailable", f"server {group.name!r} has no tools: {down or 'down'}")
+            if down:
+                return host_error(name, "server_unavailable", f"server {group.name!r} is unavailable: {down}")
+            return host_error(name, "server_unavailable", f"server {group.name!r} offers no tools")
         return host_error(name, "unknown_tool", f"no tool named {name!r}{hint}")
 
     async def _call_with_retries(
-        self,
-        group: ServerGroup,
-        info: ToolInfo,
-        arguments: dict[str, Any],
-        deadline: float,
-        on_progress: ProgressFnT | None,
+        self, group: ServerGroup, info: ToolInfo, ctx: CallContext, deadline: float
     ) -> ToolResult:
         """Try, and for read-only/idempotent tools retry transport failures with backoff and full jitter
         (tenacity), each retry on an instance not tried yet when there is one; all within the deadline."""
@@ -348,20 +380,13 @@ class ClientManager:
         try:
             async for attempt in policy:
                 with attempt:
-                    return await self._try_once(group, info, arguments, end, deadline, on_progress, tried)
+                    return await self._try_once(group, info, ctx, end, deadline, tried)
         except _Retry as failed:
             return failed.result
         raise AssertionError("unreachable: the retry policy returns or raises")  # pragma: no cover
 
     async def _try_once(
-        self,
-        group: ServerGroup,
-        info: ToolInfo,
-        arguments: dict[str, Any],
-        end: float,
-        deadline: float,
-        on_progress: ProgressFnT | None,
-        tried: set[str],
+        self, group: ServerGroup, info: ToolInfo, ctx: CallContext, end: float, deadline: float, tried: set[str]
     ) -> ToolResult:
         remaining = end - anyio.current_time()
         if remaining <= 0:
@@ -371,7 +396,7 @@ class ClientManager:
             inst = await self._wait_for_instance(group, min(remaining, group.config.connect_timeout_s))
         if inst is None:
             return self._unavailable(group, info.name)
-        result, transport_failure = await self._attempt(group, inst, info, arguments, end, on_progress)
+        result, transport_failure = await self._attempt(group, inst, info, ctx, end)
         if transport_failure:
             tried.add(inst.id)
             raise _Retry(result)
@@ -399,13 +424,7 @@ class ClientManager:
         return host_error(name, "server_unavailable", f"server {group.name!r} is unavailable: {why}")
 
     async def _attempt(
-        self,
-        group: ServerGroup,
-        inst: Instance,
-        info: ToolInfo,
-        arguments: dict[str, Any],
-        end: float,
-        on_progress: ProgressFnT | None,
+        self, group: ServerGroup, inst: Instance, info: ToolInfo, ctx: CallContext, end: float
     ) -> tuple[ToolResult, bool]:
         """One try on one instance: (result, was it a transport failure worth retrying elsewhere)."""
         breaker = group.breakers[inst.id]
@@ -431,7 +450,12 @@ class ClientManager:
         raw: Any = None
         try:
             with scope:
-                raw = await client.call_tool(info.tool, arguments, progress_callback=on_progress)
+                raw = await client.call_tool(
+                    info.tool,
+                    ctx.arguments,
+                    progress_callback=ctx.on_progress,
+                    meta=ctx.meta or None,  # type: ignore[arg-type]
+                )
         except TimeoutError:  # the SDK's own read timeout (our deadline is the scope, below)
             breaker.record_failure()
             return host_error(
@@ -468,6 +492,8 @@ class ClientManager:
             inst.in_flight -= 1
             inst.end_call(scope)
         if scope.cancelled_caught:
+            if inst.closing:  # the host is shutting down: not the server's fault
+                return host_error(info.name, "cancelled", f"{info.name} was cancelled: the host is closing"), False
             breaker.record_failure()
             if inst.client is client:  # still connected: the deadline passed
                 return host_error(

@@ -6,7 +6,7 @@ the servers only through a `ToolCaller`.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -51,14 +51,34 @@ class ToolCaller(Protocol):
     ) -> ToolResult: ...
 
 
-# Error codes the host itself produces (servers produce their own, passed through).
-HOST_ERRORS = {
+HostErrorCode = Literal[
+    "unknown_tool",
+    "server_unavailable",
+    "timeout",
+    "denied",
+    "pin_changed",
+    "rate_limited",
+    "bad_result",
+    "protocol_error",
+    "cancelled",
+    "invalid_arguments",
+    "search_failed",
+    "tool_error",
+]
+"""Every error code the host itself produces (servers built on k2_shared name their own refusal kinds, which are
+passed through in `error_code`: `not_found`, `denied`, `timeout` ...)."""
+
+HOST_ERRORS: dict[HostErrorCode, str] = {
     "unknown_tool": "no such tool on any connected server",
-    "server_unavailable": "the server is down or its circuit breaker is open",
+    "server_unavailable": "the server did not start, is down, or its circuit breaker is open",
     "timeout": "the call passed its deadline",
     "denied": "the approval policy refused the call",
     "pin_changed": "the tool's definition changed since it was pinned",
     "rate_limited": "the server's rate limit was reached",
     "bad_result": "the server's result was malformed",
+    "protocol_error": "the server answered with a JSON-RPC error",
     "cancelled": "the call was cancelled",
+    "invalid_arguments": "the model's arguments were not what the tool takes (not a JSON object, bad values)",
+    "search_failed": "the knowledge index could not be searched",
+    "tool_error": "the server reported a failed call without naming its kind (K2 servers name it)",
 }

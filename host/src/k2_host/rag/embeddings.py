@@ -9,16 +9,20 @@ torch sees one. Every method is synchronous: async callers use `anyio.to_thread.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import numpy as np
 
 from k2_host.rag.cache import EmbeddingCache
 from k2_host.rag.errors import EmbeddingError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -26,6 +30,8 @@ _DEFAULT_ALIASES = {None, "", "default", "all-MiniLM-L6-v2", DEFAULT_MODEL_NAME}
 
 _shared: dict[str, Embedder] = {}
 _shared_lock = threading.Lock()
+_models: dict[tuple[str, str], Any] = {}
+_models_lock = threading.Lock()
 _verified: set[tuple[str, int, int]] = set()
 
 
@@ -90,18 +96,7 @@ class Embedder:
         self.cache = cache
         self.embedded = 0  # texts run through the model (cache misses)
         self._lock = threading.Lock()
-        os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a hub, whatever the model name
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # "Loading weights" bars on stderr would garble the CLI's own
-        try:
-            self._model: Any = SentenceTransformer(location, device=self.device, local_files_only=True)
-        except Exception as exc:  # the library raises OSError, ValueError, HF errors...: all mean "cannot load"
-            raise EmbeddingError(
-                f"cannot load embedding model {model!r} offline ({type(exc).__name__}: {exc}); give a local path "
-                "or a model already in the Hugging Face cache"
-            ) from exc
+        self._model: Any = _load_model(location, self.device, model)
         dim = self._model.get_embedding_dimension()
         if not dim:
             raise EmbeddingError(f"model {model!r} does not report an embedding dimension")
@@ -146,6 +141,35 @@ class Embedder:
         return len(self._model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
+def _load_model(location: str, device: str, asked: str | None) -> Any:
+    """The SentenceTransformer at `location` on `device`, loaded once per process: every Embedder over the same
+    model (whatever its batch size or cache) shares the weights."""
+    key = (location, device)
+    with _models_lock:
+        found = _models.get(key)
+        if found is not None:
+            return found
+        os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a hub, whatever the model name
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars on stderr would garble the CLI's own
+        try:
+            loaded = SentenceTransformer(location, device=device, local_files_only=True)
+        except Exception as exc:  # the library raises OSError, ValueError, HF errors...: all mean "cannot load"
+            raise EmbeddingError(
+                f"cannot load embedding model {asked!r} offline ({type(exc).__name__}: {exc}); give a local path "
+                "or a model already in the Hugging Face cache"
+            ) from exc
+        _models[key] = loaded
+        return loaded
+
+
+def models_loaded() -> int:
+    """How many models this process has loaded (one per model and device)."""
+    return len(_models)
+
+
 def get_embedder(model: str | None = None) -> Embedder:
     """The process-wide shared Embedder for `model` (loaded once; the default model when None)."""
     key = DEFAULT_MODEL_NAME if model in _DEFAULT_ALIASES else str(model)
@@ -154,3 +178,45 @@ def get_embedder(model: str | None = None) -> Embedder:
         if emb is None:
             emb = _shared[key] = Embedder(model)
         return emb
+
+
+class LazyEmbedder:
+    """An embedder loaded in the background (`preload`) and awaited where it is needed (`get`).
+
+    The offline engine ranks with the model: the runtime starts loading it while the servers start, in a daemon
+    thread (a process that exits early does not wait for it). `get()` returns None when it cannot be loaded
+    (the engine falls back to keyword scores and the reason is logged once)."""
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._started = False
+        self.value: Embedder | None = None
+        self.error: str | None = None
+
+    def preload(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._load, name="k2-embedder-load", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            self.value = self._factory()
+        except Exception as exc:  # any failure means "no model": keyword scores only
+            self.error = f"{type(exc).__name__}: {exc}"
+            logger.warning("embedding model unavailable (%s); keyword scores only", self.error)
+        finally:
+            self._done.set()
+
+    @property
+    def loaded(self) -> bool:
+        return self._done.is_set() and self.value is not None
+
+    async def get(self) -> Embedder | None:
+        if not self._done.is_set():
+            self.preload()
+            await anyio.to_thread.run_sync(self._done.wait, abandon_on_cancel=True)
+        return self.value

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from k2_host.rag.errors import ConfigError
-from k2_host.rag.settings import RAGSettings
+from k2_host.rag.settings import RAGConfig
 from k2_host.rag.stores import VectorStore, open_store
 
 
-def store_from_spec(spec: str, settings: RAGSettings, *, collection: str | None = None) -> VectorStore:
+def store_from_spec(spec: str, settings: RAGConfig, *, collection: str | None = None) -> VectorStore:
     """Open the store a spec names, other settings as configured."""
     update: dict[str, object] = {}
     if collection:
@@ -34,7 +34,7 @@ def store_from_spec(spec: str, settings: RAGSettings, *, collection: str | None 
     merged = settings.model_dump()
     merged.update(update)
     try:
-        resolved = RAGSettings.model_validate(merged)
+        resolved = RAGConfig.model_validate(merged)
     except ValueError as exc:
         raise ConfigError(f"store spec {spec!r}: {exc}") from exc
     return open_store(resolved)

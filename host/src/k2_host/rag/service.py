@@ -35,7 +35,7 @@ from k2_host.rag.errors import IngestError, QueryError
 from k2_host.rag.filters import Match, Range, parse_filters
 from k2_host.rag.fusion import mmr as mmr_rerank
 from k2_host.rag.models import Chunk, DocReport, Document, Hit, IngestProgress, IngestReport, StoredPoint, point_id
-from k2_host.rag.settings import RAGSettings, SearchMode
+from k2_host.rag.settings import RAGConfig, RAGSettings, SearchMode
 from k2_host.rag.sparse import BM25Encoder
 from k2_host.rag.stores import VectorStore, open_store
 
@@ -49,7 +49,7 @@ _embedders: dict[tuple[Any, ...], Embedder] = {}
 _embedders_lock = threading.Lock()
 
 
-def shared_embedder(settings: RAGSettings) -> Embedder:
+def shared_embedder(settings: RAGConfig) -> Embedder:
     """One Embedder per process for each (model, device, batch size, cache folder): the model loads once."""
     cache_dir = settings.embedding_cache_dir() if settings.embedding_cache else None
     key = (settings.model, settings.device, settings.batch_size, cache_dir)
@@ -99,7 +99,7 @@ class RAG:
     """Ingestion and retrieval over one collection in one store."""
 
     def __init__(
-        self, settings: RAGSettings, store: VectorStore, embedder: Embedder, *, reranker: Reranker | None = None
+        self, settings: RAGConfig, store: VectorStore, embedder: Embedder, *, reranker: Reranker | None = None
     ) -> None:
         self.settings, self.store, self.embedder, self.reranker = settings, store, embedder, reranker
         s = settings
@@ -112,7 +112,7 @@ class RAG:
     @classmethod
     def open(
         cls,
-        settings: RAGSettings | None = None,
+        settings: RAGConfig | None = None,
         *,
         embedder: Embedder | None = None,
         store: VectorStore | None = None,

@@ -8,13 +8,13 @@ from Edge to a cluster changes only `K2_RAG_STORE` and `K2_RAG_QDRANT_URL`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from k2_host.paths import cache_dir, data_dir
 from k2_host.rag.errors import ConfigError
 
 StoreKind = Literal["edge", "qdrant", "memory", "chroma"]
@@ -22,21 +22,11 @@ SearchMode = Literal["hybrid", "dense", "bm25"]
 STORE_KINDS: tuple[str, ...] = ("edge", "qdrant", "memory", "chroma")
 
 
-def user_data_dir() -> Path:
-    """$XDG_DATA_HOME or ~/.local/share (read when called, never at import)."""
-    base = os.environ.get("XDG_DATA_HOME")
-    return Path(base) if base else Path.home() / ".local" / "share"
+class RAGConfig(BaseModel):
+    """Everything the RAG layer can be told: the `rag` section of the host's configuration (`k2_host.config`
+    lays `K2_RAG_<FIELD>` over the file); `RAGSettings` is the same read from the environment alone."""
 
-
-def user_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME")
-    return Path(base) if base else Path.home() / ".cache"
-
-
-class RAGSettings(BaseSettings):
-    """Everything the RAG layer can be told; `K2_RAG_<FIELD>` sets each field."""
-
-    model_config = SettingsConfigDict(env_prefix="K2_RAG_", extra="forbid", env_ignore_empty=True)
+    model_config = ConfigDict(extra="forbid")
 
     store: StoreKind = Field(default="edge", description="vector store backend: edge, qdrant, memory or chroma")
     collection: str = Field(default="k2", min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -87,7 +77,7 @@ class RAGSettings(BaseSettings):
     tool_timeout_s: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
-    def _check(self) -> RAGSettings:
+    def _check(self) -> RAGConfig:
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens")
         if self.store == "qdrant" and not (self.qdrant_url or self.qdrant_location):
@@ -95,10 +85,16 @@ class RAGSettings(BaseSettings):
         return self
 
     def store_path(self) -> Path:
-        return self.path or user_data_dir() / "k2" / "rag"
+        return self.path or data_dir() / "rag"
 
     def embedding_cache_dir(self) -> Path:
-        return self.cache_dir or user_cache_dir() / "k2" / "embeddings"
+        return self.cache_dir or cache_dir() / "embeddings"
+
+
+class RAGSettings(BaseSettings, RAGConfig):  # pyright: ignore[reportIncompatibleVariableOverride]
+    """`RAGConfig` read from `K2_RAG_<FIELD>` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="K2_RAG_", extra="forbid", env_ignore_empty=True)
 
 
 def load_settings(**overrides: object) -> RAGSettings:

@@ -9,13 +9,13 @@ chroma   ChromaDB (optional extra)                stores/chroma.py
 from __future__ import annotations
 
 from k2_host.rag.errors import ConfigError
-from k2_host.rag.settings import STORE_KINDS, RAGSettings
+from k2_host.rag.settings import STORE_KINDS, RAGConfig
 from k2_host.rag.stores.base import DENSE, SPARSE, VectorStore
 
 __all__ = ["DENSE", "SPARSE", "VectorStore", "open_store"]
 
 
-def open_store(settings: RAGSettings, *, kind: str | None = None) -> VectorStore:
+def open_store(settings: RAGConfig, *, kind: str | None = None) -> VectorStore:
     """Open (not create: that happens on the first write) the configured collection."""
     kind = kind or settings.store
     if kind == "edge":

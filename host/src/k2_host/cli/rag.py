@@ -1,8 +1,9 @@
 """The RAG subcommands of `k2`: ingest, search, eval-retrieval, migrate.
 
-`add_commands(subparsers, open_tools)` registers them on the main CLI's argparse subparsers; each sets `func`
-to an async handler returning the exit code (0 done, 1 partly failed, 2 refused: bad input or settings).
-`open_tools(fs_roots=...)` yields a ToolCaller over the K2 servers; only `ingest` needs it. Progress goes to
+`add_commands(subparsers)` registers them on the main CLI's argparse subparsers; each sets `func` to an async
+handler `(args, ctx) -> exit code` (0 done, 1 partly failed, 2 refused: bad input or settings). `ctx` (a
+`RagContext`: the CLI's `CliContext`) gives the `rag` settings of the host's configuration and
+`open_tools(fs_roots=...)`, a ToolCaller over the configured servers; only `ingest` needs it. Progress goes to
 stderr (rich); `--json` prints one JSON document on stdout.
 """
 
@@ -12,22 +13,26 @@ import argparse
 import json
 import sys
 import tempfile
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from k2_host.errors import K2Error
 from k2_host.mcp.types import ToolCaller
 from k2_host.rag.errors import RAGError
 from k2_host.rag.filters import parse_cli_filters
 from k2_host.rag.models import IngestProgress
-from k2_host.rag.settings import STORE_KINDS, load_settings
+from k2_host.rag.settings import STORE_KINDS, RAGConfig
 
-OpenTools = Callable[..., AbstractAsyncContextManager[ToolCaller]]
+
+class RagContext(Protocol):
+    def open_tools(self, fs_roots: list[Path] | None = None) -> AbstractAsyncContextManager[ToolCaller]: ...
+
+    def rag_settings(self, **flags: Any) -> RAGConfig: ...
 
 
 def _progress(console: Console) -> Progress:
@@ -42,19 +47,25 @@ def _progress(console: Console) -> Progress:
     )
 
 
+def _json_flag(p: argparse.ArgumentParser, help: str = "machine-readable output on stdout") -> None:
+    # SUPPRESS: the subcommand's flag sets `json` when given and otherwise leaves the global `k2 --json` alone.
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=help)
+
+
 def _store_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("store (defaults from K2_RAG_*)")
+    g = p.add_argument_group("store (defaults: the config's rag section, K2_RAG_*)")
     g.add_argument("--store", choices=STORE_KINDS, help="vector store backend")
     g.add_argument("--collection", help="collection name")
     g.add_argument("--store-path", dest="store_path", help="folder of an edge or chroma store")
 
 
-def _settings(args: argparse.Namespace, **extra: Any) -> Any:
-    over = {k: v for k, v in {"store": args.store, "collection": args.collection, "path": args.store_path}.items() if v}
-    return load_settings(**over, **extra)
+def _settings(args: argparse.Namespace, ctx: RagContext, **extra: Any) -> RAGConfig:
+    flags: dict[str, Any] = {"store": args.store, "collection": args.collection, "path": args.store_path}
+    flags.update({k: v for k, v in extra.items() if v is not None})
+    return ctx.rag_settings(**flags)
 
 
-def _fail(args: argparse.Namespace, exc: RAGError) -> int:
+def _fail(args: argparse.Namespace, exc: K2Error) -> int:
     if getattr(args, "json", False):
         print(json.dumps({"error": exc.code, "message": str(exc)}))
     else:
@@ -62,15 +73,15 @@ def _fail(args: argparse.Namespace, exc: RAGError) -> int:
     return 2
 
 
-def add_commands(subparsers: Any, open_tools: OpenTools) -> None:
+def add_commands(subparsers: Any) -> None:
     """Register ingest, search, eval-retrieval and migrate."""
     p = subparsers.add_parser("ingest", help="ingest a file, folder or URL (or --sql) into the RAG store")
     p.add_argument("target", nargs="?", help="file or folder path, or http(s) URL")
     p.add_argument("--sql", help="ingest the rows of this query (through the database server)")
     p.add_argument("--tag", action="append", default=[], help="tag every chunk (repeatable)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    _json_flag(p, "print the report as JSON on stdout")
     _store_args(p)
-    p.set_defaults(func=lambda args: _ingest(args, open_tools))
+    p.set_defaults(func=_ingest)
 
     p = subparsers.add_parser("search", help="search the RAG store")
     p.add_argument("query")
@@ -78,7 +89,7 @@ def add_commands(subparsers: Any, open_tools: OpenTools) -> None:
     p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
     p.add_argument("--filter", action="append", default=[], help="key=value, key>=value, key<value (repeatable)")
     p.add_argument("--mmr", action="store_true", help="diversify results with MMR")
-    p.add_argument("--json", action="store_true")
+    _json_flag(p)
     _store_args(p)
     p.set_defaults(func=_search)
 
@@ -87,7 +98,7 @@ def add_commands(subparsers: Any, open_tools: OpenTools) -> None:
     p.add_argument("--split", default="test")
     p.add_argument("--limit-queries", type=int, dest="limit_queries")
     p.add_argument("--modes", default="dense,bm25,hybrid")
-    p.add_argument("--json", action="store_true")
+    _json_flag(p)
     _store_args(p)
     p.set_defaults(func=_eval)
 
@@ -96,19 +107,19 @@ def add_commands(subparsers: Any, open_tools: OpenTools) -> None:
     p.add_argument("--to", dest="dst", required=True, help="edge[:PATH] | chroma[:PATH] | qdrant | URL")
     p.add_argument("--from-collection", dest="src_collection")
     p.add_argument("--to-collection", dest="dst_collection")
-    p.add_argument("--json", action="store_true")
+    _json_flag(p)
     p.set_defaults(func=_migrate)
 
 
-async def _ingest(args: argparse.Namespace, open_tools: OpenTools) -> int:
+async def _ingest(args: argparse.Namespace, ctx: RagContext) -> int:
     from k2_host.rag.service import RAG
 
     if not args.target and not args.sql:
         return _fail(args, RAGError("give a PATH or URL to ingest, or --sql QUERY", code="no_target"))
     console = Console(stderr=True)
     try:
-        rag = RAG.open(_settings(args))
-    except RAGError as exc:
+        rag = RAG.open(_settings(args, ctx))
+    except K2Error as exc:
         return _fail(args, exc)
     target = args.target or ""
     is_url = target.startswith(("http://", "https://"))
@@ -120,10 +131,10 @@ async def _ingest(args: argparse.Namespace, open_tools: OpenTools) -> int:
                 bar.update(task, completed=p.done, total=p.total, current=Path(p.current).name[:40])
 
             if args.sql:
-                async with open_tools() as caller:
+                async with ctx.open_tools() as caller:
                     report = await rag.ingest_query(caller, args.sql, tags=args.tag, progress=on_progress)
             elif is_url:
-                async with open_tools() as caller:
+                async with ctx.open_tools() as caller:
                     report = await rag.ingest_url(caller, target, tags=args.tag, progress=on_progress)
             else:
                 apath = await (await anyio.Path(target).expanduser()).resolve()
@@ -131,11 +142,11 @@ async def _ingest(args: argparse.Namespace, open_tools: OpenTools) -> int:
                     return _fail(args, RAGError(f"no such file or folder: {target!r}", code="not_found"))
                 path = Path(apath)
                 root = path if await apath.is_dir() else path.parent
-                async with open_tools(fs_roots=[root]) as caller:
+                async with ctx.open_tools(fs_roots=[root]) as caller:
                     report = await rag.ingest_path(caller, path, tags=args.tag, progress=on_progress)
-    except RAGError as exc:
+    except K2Error as exc:
         return _fail(args, exc)
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps(report.model_dump(mode="json") | {"ingested": report.ingested, "failed": report.failed}))
     else:
         counts: dict[str, int] = {}
@@ -155,16 +166,16 @@ async def _ingest(args: argparse.Namespace, open_tools: OpenTools) -> int:
     return 1 if report.failed else 0
 
 
-async def _search(args: argparse.Namespace) -> int:
+async def _search(args: argparse.Namespace, ctx: RagContext) -> int:
     from k2_host.rag.service import RAG
 
     try:
         filters = parse_cli_filters(args.filter)
-        with RAG.open(_settings(args)) as rag:
+        with RAG.open(_settings(args, ctx)) as rag:
             hits = await rag.search(args.query, k=args.k, mode=args.mode, filters=filters or None, mmr=args.mmr)
-    except RAGError as exc:
+    except K2Error as exc:
         return _fail(args, exc)
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps({"query": args.query, "mode": args.mode, "hits": [h.model_dump(mode="json") for h in hits]}))
         return 0
     out = Console(highlight=False)
@@ -176,7 +187,7 @@ async def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _eval(args: argparse.Namespace) -> int:
+async def _eval(args: argparse.Namespace, ctx: RagContext) -> int:
     from k2_host.rag.evaluation import evaluate
     from k2_host.rag.service import RAG
 
@@ -187,7 +198,7 @@ async def _eval(args: argparse.Namespace) -> int:
             extra: dict[str, Any] = {}
             if not args.store_path and (args.store or "edge") in ("edge", "chroma"):
                 extra["path"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="k2-eval-"))
-            settings = _settings(args, **extra)
+            settings = _settings(args, ctx, **extra)
             if not args.collection:
                 settings = settings.model_copy(update={"collection": "eval"})
             rag = stack.enter_context(RAG.open(settings))
@@ -202,9 +213,9 @@ async def _eval(args: argparse.Namespace) -> int:
                 report = await evaluate(
                     rag, args.dir, split=args.split, modes=modes, limit_queries=args.limit_queries, progress=on_progress
                 )
-    except RAGError as exc:
+    except K2Error as exc:
         return _fail(args, exc)
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps(report.as_dict()))
         return 0
     out = Console(highlight=False)
@@ -220,13 +231,13 @@ async def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _migrate(args: argparse.Namespace) -> int:
+async def _migrate(args: argparse.Namespace, ctx: RagContext) -> int:
     import anyio.to_thread
 
     from k2_host.rag.migrate import copy_collection, store_from_spec
 
     try:
-        settings = load_settings()
+        settings = ctx.rag_settings()
         src = store_from_spec(args.src, settings, collection=args.src_collection)
         dst = store_from_spec(args.dst, settings, collection=args.dst_collection)
         try:
@@ -234,9 +245,9 @@ async def _migrate(args: argparse.Namespace) -> int:
         finally:
             src.close()
             dst.close()
-    except RAGError as exc:
+    except K2Error as exc:
         return _fail(args, exc)
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps({"from": args.src, "to": args.dst, "points": n}))
     else:
         print(f"copied {n} points from {args.src} to {args.dst}", file=sys.stdout)

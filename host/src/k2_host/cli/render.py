@@ -1,0 +1,55 @@
+"""What the CLI shows: progress on stderr (a person's terminal only), results on stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from k2_host.results import AgentEvent, AgentResult
+
+
+class Progress:
+    """Shows what the agent is doing on stderr; streams the model's text to stdout when asked to."""
+
+    def __init__(self, enabled: bool, stream_text: bool = False) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.stream_text = stream_text
+        self.streamed = False
+
+    async def __call__(self, event: AgentEvent) -> None:
+        if event.kind == "text" and self.stream_text:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+            self.streamed = True
+            return
+        if not self.enabled:
+            return
+        if event.kind == "tool_start":
+            print(
+                f"  → {event.text} {json.dumps(event.data.get('arguments', {}), ensure_ascii=False)[:120]}",
+                file=sys.stderr,
+            )
+        elif event.kind == "tool_end" and event.data.get("is_error"):
+            print(f"  ✗ {event.text}: {event.data.get('summary', '')[:160]}", file=sys.stderr)
+        elif event.kind == "progress":
+            total = event.data.get("total")
+            frac = f"{event.data['progress']:.0f}/{total:.0f}" if total else f"{event.data['progress']:.0f}"
+            print(f"    … {event.data.get('tool')} {frac} {event.text}", file=sys.stderr)
+
+
+def print_result(result: AgentResult, as_json: bool) -> None:
+    if as_json:
+        print(result.model_dump_json(indent=2))
+        return
+    print(result.answer)
+    if result.citations:
+        where: dict[str, list[str]] = {}
+        for c in result.citations:
+            where.setdefault(c.source, [])
+            if c.location:
+                where[c.source].append(c.location)
+        print("\nSources:", file=sys.stderr)
+        for source, locations in list(where.items())[:5]:
+            print(f"  {source}{' (' + ', '.join(locations) + ')' if locations else ''}", file=sys.stderr)
+    if result.errors:
+        print("\nDegraded: " + "; ".join(result.errors[:5]), file=sys.stderr)

@@ -1,0 +1,141 @@
+"""The host's typed configuration: `HostConfig` and its sections.
+
+Each section is a plain pydantic model (no environment read here); `k2_host.config.layers` builds the final
+value of every section from, in this order, the defaults, the config file, the `K2_<SECTION>_<KEY>` environment
+variables and the command line (`--set section.key=value` and the named flags), later ones winning.
+
+| section    | environment   | what reads it |
+|------------|---------------|---------------|
+| `llm`      | `K2_LLM_*`    | the model provider (`k2_host.llm.factory`) |
+| `rag`      | `K2_RAG_*`    | the knowledge index (`k2_host.rag`) |
+| `cache`    | `K2_CACHE_*`  | the client manager's result cache |
+| `agent`    | `K2_AGENT_*`  | the engines' budgets and limits |
+| `context`  | `K2_CONTEXT_*`| the context policy (which messages a model sees each step) |
+| `learning` | `K2_LEARNING_*`| trajectory recording (and the training layer) |
+| `skills`   | `K2_SKILLS_*` | the skills layer (skill folders) |
+| `api`      | `K2_API_*`    | `k2 serve` (bind address) |
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from k2_host.config.servers import Decision, ServerConfig
+from k2_host.llm.factory import LLMConfig
+from k2_host.rag.settings import RAGConfig
+
+
+class CacheConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    max_entries: int = Field(default=1024, ge=1)
+    ttl_s: float = Field(default=300.0, ge=0)
+    disk: bool = True  # L2 on disk under the state dir
+    redis_url: str | None = None  # L2 in Redis instead of disk
+
+
+class AgentConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_steps: int = Field(default=12, ge=1, le=200)
+    max_tokens: int = Field(default=200_000, ge=1, description="token budget of one request, all model turns together")
+    time_budget_s: float = Field(default=300.0, gt=0, description="wall-clock budget of one request")
+    parallel_tool_calls: int = Field(default=8, ge=1, le=64)
+    max_tool_result_chars: int = Field(default=20_000, ge=200, description="longer tool results are cut (and say so)")
+    fan_out_workers: int = Field(default=4, ge=1, le=64)
+    system_prompt: str | None = None
+
+
+class ContextConfig(BaseModel):
+    """Which messages the model sees at each step (`k2_host.context.policy`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    policy: Literal["full"] = Field(
+        default="full",
+        description="full: the whole transcript, each tool result cut at agent.max_tool_result_chars",
+    )
+
+
+class LearningConfig(BaseModel):
+    """Recording of every request as a trajectory (`k2_host.learning`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    record: bool = Field(default=True, description="record a trajectory of every request")
+    store: Literal["sqlite", "memory"] = Field(
+        default="sqlite", description="sqlite: a file under the state dir; memory: this process only"
+    )
+    path: Path | None = Field(default=None, description="the SQLite file; default <state dir>/k2.sqlite")
+    max_trajectories: int = Field(default=10_000, ge=1, le=10_000_000, description="the oldest beyond this go")
+    redact_patterns: list[str] = Field(
+        default_factory=list, description="more regular expressions whose matches are redacted from recordings"
+    )
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return patterns
+
+
+class SkillsConfig(BaseModel):
+    """Where skills come from (the skills layer reads it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    paths: list[Path] = Field(default_factory=list, description="folders of Agent Skills (one SKILL.md per folder)")
+
+
+class ApiConfig(BaseModel):
+    """Where `k2 serve` listens."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = Field(default="127.0.0.1", description="bind address (anything but loopback needs auth)")
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class HostConfig(BaseModel):
+    """Everything the host needs: servers, and the host's own sections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    servers: list[ServerConfig] = Field(default_factory=list)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    rag: RAGConfig = Field(default_factory=RAGConfig)
+    approval: dict[str, Decision] = Field(default_factory=dict)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
+    context: ContextConfig = Field(default_factory=ContextConfig)
+    learning: LearningConfig = Field(default_factory=LearningConfig)
+    skills: SkillsConfig = Field(default_factory=SkillsConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    roots: list[str] = Field(default_factory=list)
+    state_dir: Path | None = Field(default=None, description="pins, cache, logs, sessions; None: nothing persisted")
+    source: str | None = None  # the file this came from, for messages
+    defaults: bool = False  # True when the servers are the built-in K2 servers
+
+
+# The sections that take `K2_<SECTION>_<KEY>` from the environment, and their models.
+SECTIONS: dict[str, type[BaseModel]] = {
+    "llm": LLMConfig,
+    "rag": RAGConfig,
+    "cache": CacheConfig,
+    "agent": AgentConfig,
+    "context": ContextConfig,
+    "learning": LearningConfig,
+    "skills": SkillsConfig,
+    "api": ApiConfig,
+}
+
+
+def env_prefix(section: str) -> str:
+    return f"K2_{section.upper()}_"
+
+
+# Environment variables that are the host's own (never handed to a stdio server).
+HOST_ENV_PREFIXES: tuple[str, ...] = (*(env_prefix(s) for s in SECTIONS), "K2_INPUT_", "K2_CONFIG", "K2_STATE_DIR")

@@ -1,0 +1,171 @@
+"""Where trajectories are kept: one interface, a SQLite file by default, memory for tests and `learning.store`.
+
+    store = open_trajectory_store(config, state_dir)     # SQLite <state dir>/k2.sqlite unless configured
+    await store.add(trajectory)
+    await store.get(id); await store.list(limit=20, session_id=None)
+
+The SQLite store keeps the newest `learning.max_trajectories` (older ones are deleted as new ones come), each
+as zlib-compressed JSON beside indexed columns (session, start time, parent). The training layer adds a
+PostgreSQL store behind the same interface.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections import OrderedDict
+from pathlib import Path
+from typing import Protocol
+
+from k2_host.config.model import LearningConfig
+from k2_host.learning.trajectory import Trajectory, TrajectorySummary, summarize
+from k2_host.storage import SQLiteFile
+
+
+class TrajectoryStore(Protocol):
+    async def add(self, trajectory: Trajectory) -> None: ...
+
+    async def get(self, trajectory_id: str) -> Trajectory | None: ...
+
+    async def list(
+        self, *, limit: int = 20, session_id: str | None = None, parent_id: str | None = None
+    ) -> list[TrajectorySummary]: ...
+
+    async def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class MemoryTrajectoryStore:
+    """The newest `capacity` trajectories in this process."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, Trajectory] = OrderedDict()
+
+    async def add(self, trajectory: Trajectory) -> None:
+        self._items[trajectory.id] = trajectory
+        self._items.move_to_end(trajectory.id)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    async def get(self, trajectory_id: str) -> Trajectory | None:
+        return self._items.get(trajectory_id)
+
+    async def list(
+        self, *, limit: int = 20, session_id: str | None = None, parent_id: str | None = None
+    ) -> list[TrajectorySummary]:
+        found = [
+            t
+            for t in reversed(self._items.values())
+            if (session_id is None or t.session_id == session_id) and (parent_id is None or t.parent_id == parent_id)
+        ]
+        return [summarize(t) for t in found[:limit]]
+
+    async def count(self) -> int:
+        return len(self._items)
+
+    def close(self) -> None:
+        return None
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trajectories (
+    id TEXT PRIMARY KEY,
+    parent_id TEXT,
+    session_id TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    query TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    model TEXT NOT NULL,
+    stopped TEXT,
+    tool_calls INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trajectories_started ON trajectories(started_at);
+CREATE INDEX IF NOT EXISTS trajectories_session ON trajectories(session_id, started_at);
+CREATE INDEX IF NOT EXISTS trajectories_parent ON trajectories(parent_id);
+"""
+
+
+class SQLiteTrajectoryStore:
+    def __init__(self, path: Path | None, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self.db = SQLiteFile(path, _SCHEMA)
+
+    async def add(self, trajectory: Trajectory) -> None:
+        s = summarize(trajectory)
+        data = zlib.compress(trajectory.model_dump_json().encode(), 3)
+        row = (
+            s.id,
+            s.parent_id,
+            s.session_id,
+            s.started_at,
+            s.query,
+            s.engine,
+            s.model,
+            s.stopped,
+            s.tool_calls,
+            s.duration_ms,
+            data,
+        )
+
+        def write(con: sqlite3.Connection) -> None:
+            con.execute("INSERT OR REPLACE INTO trajectories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            con.execute(
+                "DELETE FROM trajectories WHERE id IN "
+                "(SELECT id FROM trajectories ORDER BY started_at DESC LIMIT -1 OFFSET ?)",
+                (self.capacity,),
+            )
+
+        await self.db.atransaction(write)
+
+    async def get(self, trajectory_id: str) -> Trajectory | None:
+        def read(con: sqlite3.Connection) -> bytes | None:
+            row = con.execute("SELECT data FROM trajectories WHERE id = ?", (trajectory_id,)).fetchone()
+            return row[0] if row else None
+
+        data = await self.db.arun(read)
+        return Trajectory.model_validate_json(zlib.decompress(data)) if data is not None else None
+
+    async def list(
+        self, *, limit: int = 20, session_id: str | None = None, parent_id: str | None = None
+    ) -> list[TrajectorySummary]:
+        where, args = [], []
+        if session_id is not None:
+            where.append("session_id = ?")
+            args.append(session_id)
+        if parent_id is not None:
+            where.append("parent_id = ?")
+            args.append(parent_id)
+        sql = (
+            "SELECT id, parent_id, session_id, started_at, query, engine, model, stopped, tool_calls, duration_ms "
+            "FROM trajectories"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY started_at DESC LIMIT ?"
+        )
+
+        def read(con: sqlite3.Connection) -> list[TrajectorySummary]:
+            rows = con.execute(sql, (*args, limit)).fetchall()
+            keys = ("id", "parent_id", "session_id", "started_at", "query", "engine", "model", "stopped")
+            return [
+                TrajectorySummary(**dict(zip(keys, r[:8], strict=True)), tool_calls=r[8], duration_ms=r[9])
+                for r in rows
+            ]
+
+        return await self.db.arun(read)
+
+    async def count(self) -> int:
+        return await self.db.arun(lambda con: int(con.execute("SELECT count(*) FROM trajectories").fetchone()[0]))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_trajectory_store(config: LearningConfig, state_dir: Path | None) -> TrajectoryStore:
+    """The configured store: SQLite under the state dir (memory when there is none, or `store: memory`)."""
+    if config.store == "memory" or (state_dir is None and config.path is None):
+        return MemoryTrajectoryStore(config.max_trajectories)
+    path = config.path or (state_dir / "k2.sqlite" if state_dir is not None else None)
+    return SQLiteTrajectoryStore(path, config.max_trajectories)

@@ -1,0 +1,276 @@
+"""The host's one object graph: `build_runtime(config)` -> `Runtime`.
+
+The CLI, the Python API (`k2_host.agent.Agent`), the REST API and the tests all build the host this way:
+
+    async with build_runtime(load_host_config()) as rt:
+        result = await rt.ask("Which port does the staging server use?", session="work")
+
+What a Runtime holds (one of each per process):
+
+    config        HostConfig (typed; defaults < file < K2_* environment < command line)
+    manager       the MCP client manager, with its call pipeline (`rt.manager.use(...)` adds call middleware)
+    provider      the LLM provider, or None                    } chosen when the runtime is entered
+    engine        ModelEngine over the provider, or OfflineEngine }
+    embedder      the embedding model, loaded once, in the background for the offline engine
+    knowledge     the RAG index when one was built (then `knowledge.search` is a local tool)
+    local_tools   host-side tools offered beside the MCP tools (`agent.delegate`, `knowledge.search`, ...)
+    middleware    loop middleware around requests, model steps and tool calls (`rt.use(...)`)
+    sessions      transcripts, persisted under the state dir
+    trajectories  where the recorder (a middleware, on by default) puts every request
+
+A request: `ask` opens the session's transcript, adds the user turn, runs the engine through the request
+middleware (the recorder builds the trajectory there), makes sure the transcript ends with the answer, and
+saves the request's turns together.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from k2_host.agent.engine import Engine, EventHandler, Run
+from k2_host.agent.fanout import DELEGATE, delegate, fan_out
+from k2_host.agent.local_tools import LocalTool, LocalToolset
+from k2_host.agent.loop import ModelEngine
+from k2_host.agent.middleware import Middleware, MiddlewareStack, RequestContext
+from k2_host.agent.sampling import sampler
+from k2_host.config import HostConfig
+from k2_host.context.policy import policy_for
+from k2_host.context.transcript import AssistantTurn, SessionStore, Transcript, UserTurn
+from k2_host.knowledge import SEARCH as KNOWLEDGE_SEARCH
+from k2_host.knowledge import Knowledge
+from k2_host.learning.redact import Redactor, secret_key
+from k2_host.learning.store import TrajectoryStore, open_trajectory_store
+from k2_host.learning.trajectory import TrajectoryRecorder
+from k2_host.llm.base import LLMProvider, Message, ToolSpec
+from k2_host.mcp.manager import ClientManager, ElicitHandler
+from k2_host.mcp.types import ToolInfo
+from k2_host.rag.embeddings import LazyEmbedder
+from k2_host.results import AgentResult, FanOutResult
+
+logger = logging.getLogger(__name__)
+
+ApprovalHandler = Callable[[ToolInfo, dict[str, Any]], Awaitable[bool]]
+
+
+class Runtime:
+    """Use as an async context manager: entering starts the servers (or readies them, for the offline
+    engine, which starts only the ones its plan calls), the provider and the knowledge index."""
+
+    def __init__(
+        self,
+        config: HostConfig,
+        *,
+        provider: LLMProvider | None = None,
+        use_llm_config: bool = True,
+        use_knowledge: bool = True,
+        interactive: bool = False,
+        ask_approval: ApprovalHandler | None = None,
+        elicit: ElicitHandler | None = None,
+        manager: ClientManager | None = None,
+        middleware: Sequence[Middleware] = (),
+        trajectories: TrajectoryStore | None = None,
+        sessions: SessionStore | None = None,
+    ) -> None:
+        self.config = config
+        self.provider = provider
+        self._use_llm_config = use_llm_config and provider is None
+        self._use_knowledge = use_knowledge
+        self._own_manager = manager is None
+        self.manager = manager or ClientManager(
+            config,
+            interactive=interactive,
+            ask_approval=ask_approval,
+            elicit=elicit,
+            sampling=sampler(lambda: self.provider),
+            state_dir=config.state_dir,
+        )
+        self.embedder = LazyEmbedder(self._load_embedder)
+        self.knowledge: Knowledge | None = None
+        self.local_tools = LocalToolset()
+        self.middleware = MiddlewareStack()
+        self.policy = policy_for(config.context.policy, tool_result_chars=config.agent.max_tool_result_chars)
+        state = config.state_dir
+        self.sessions = sessions or open_session_store(config)
+        self.trajectories: TrajectoryStore | None = None
+        self.recorder: TrajectoryRecorder | None = None
+        if config.learning.record:
+            self.trajectories = trajectories or open_trajectory_store(config.learning, state)
+            self.recorder = TrajectoryRecorder(self.trajectories, self.redactor())
+            self.middleware.add(self.recorder)
+        for m in middleware:
+            self.middleware.add(m)
+        self._engine: Engine | None = None
+        self._entered = False
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> Runtime:
+        if self._use_llm_config:
+            from k2_host.llm.factory import provider_from_settings
+
+            self.provider = provider_from_settings(self.config.llm)
+        if self.provider is None:
+            from k2_host.engine.offline import OfflineEngine
+
+            # The offline engine ranks with the embedding model: load it while the servers start; and it
+            # starts only the servers its plan calls (a model needs every tool listed up front).
+            self.embedder.preload()
+            self._engine = OfflineEngine(self.embedder)
+            self.manager.lazy = self._own_manager
+        else:
+            self._engine = ModelEngine(self.provider, self.policy)
+        try:
+            if self._own_manager:
+                await self.manager.__aenter__()
+            if self._use_knowledge:
+                self.knowledge = await Knowledge.open(self.config.rag)
+            # The host's own tools, in a fixed order: knowledge.search (when an index exists), agent.delegate.
+            if self.knowledge is not None and KNOWLEDGE_SEARCH.name not in self.local_tools:
+                self.local_tools.add(LocalTool(KNOWLEDGE_SEARCH, self.knowledge.tool))
+            if DELEGATE.name not in self.local_tools:
+                self.local_tools.add(LocalTool(DELEGATE, delegate, top_level_only=True))
+        except BaseException:
+            await self._close()
+            raise
+        self._entered = True
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._close(*exc)
+
+    async def _close(self, *exc: Any) -> None:
+        if self.knowledge is not None:
+            self.knowledge.close()
+            self.knowledge = None
+        if self._own_manager:
+            await self.manager.__aexit__(*(exc or (None, None, None)))
+        if self.provider is not None:
+            await self.provider.aclose()
+        self.sessions.close()
+        if self.trajectories is not None:
+            self.trajectories.close()
+        self._entered = False
+
+    def _load_embedder(self) -> Any:
+        from k2_host.rag.service import shared_embedder
+
+        return shared_embedder(self.config.rag)
+
+    # ------------------------------------------------------------------------------------------ parts
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("enter the runtime first (async with build_runtime(...) as rt)")
+        return self._engine
+
+    def use(self, middleware: Middleware) -> None:
+        """Add loop middleware (after those already there: inner to them)."""
+        self.middleware.add(middleware)
+
+    def tool_specs(self, *, depth: int = 0) -> list[ToolSpec]:
+        """The tools offered to a model, in a fixed order (a stable prompt prefix for provider caches): the MCP
+        tools (server config order, then name), then the local tools in the order registered."""
+        specs = [
+            ToolSpec(name=t.name, description=t.description, input_schema=t.input_schema) for t in self.manager.tools()
+        ]
+        return [*specs, *self.local_tools.specs(depth=depth)]
+
+    def redactor(self) -> Redactor:
+        """Secrets this host knows (model and store keys, servers' auth headers and secret env values), and the
+        credential patterns, out of everything recorded."""
+        known: list[str] = []
+        if self.config.llm.api_key is not None:
+            known.append(self.config.llm.api_key.get_secret_value())
+        if self.config.rag.qdrant_api_key is not None:
+            known.append(self.config.rag.qdrant_api_key.get_secret_value())
+        for name in ("MOONSHOT_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "K2_LLM_API_KEY"):
+            if value := os.environ.get(name):
+                known.append(value)
+        for server in self.config.servers:
+            known += [v for k, v in server.headers.items() if secret_key(k) or k.lower() == "authorization"]
+            known += [v for k, v in server.env.items() if secret_key(k)]
+        known += [v.split(None, 1)[-1] for v in list(known) if v.lower().startswith("bearer ")]
+        return Redactor(known_secrets=known, extra_patterns=self.config.learning.redact_patterns)
+
+    # ------------------------------------------------------------------------------------------ requests
+
+    async def open_session(self, session: str | Transcript | None = None) -> Transcript:
+        """A session's transcript: a Transcript as given, a stored one by id (new when unknown), or a fresh one."""
+        if isinstance(session, Transcript):
+            return session
+        return await self.sessions.open(session)
+
+    async def ask(
+        self,
+        query: str,
+        *,
+        session: str | Transcript | None = None,
+        history: Sequence[Message] = (),
+        on_event: EventHandler | None = None,
+        max_steps: int | None = None,
+        depth: int = 0,
+        parent_id: str | None = None,
+    ) -> AgentResult:
+        """Answer one request. Never raises for tool or server failures; they are in `result.errors`.
+
+        `session` (an id, or a Transcript from `open_session`) keeps the conversation, tool turns included, and
+        saves this request's turns to the session store; without one, `history` (plain user/assistant messages)
+        is the conversation so far and nothing is kept."""
+        query = query.strip()
+        if not query:
+            raise ValueError("the question is empty")
+        engine = self.engine
+        transcript = await self.open_session(session) if session is not None else Transcript.from_messages(history)
+        request = RequestContext(
+            request_id=uuid.uuid4().hex,
+            query=query,
+            engine=engine.name,
+            model=engine.model,
+            session_id=transcript.session_id,
+            depth=depth,
+            parent_id=parent_id,
+        )
+        run = Run(self, request, transcript, max_steps=max_steps, on_event=on_event)
+        run.add_turn(UserTurn(text=query))
+
+        async def terminal(ctx: RequestContext) -> AgentResult:
+            return await engine.run(run)
+
+        result = await self.middleware.request(request, terminal)
+        last = run.turns[-1]
+        if not (isinstance(last, AssistantTurn) and not last.tool_calls and last.text == result.answer):
+            run.add_turn(AssistantTurn(text=result.answer, model=result.model, synthetic=True))
+        if transcript.persistent:
+            await self.sessions.save(transcript)
+        return result
+
+    async def fan_out(
+        self,
+        tasks: Sequence[str],
+        *,
+        workers: int | None = None,
+        on_event: EventHandler | None = None,
+        depth: int = 1,
+        parent_id: str | None = None,
+    ) -> FanOutResult:
+        """One sub-agent per task, at most `workers` (default `agent.fan_out_workers`) at once."""
+
+        async def one(_: int, task: str) -> AgentResult:
+            return await self.ask(task, on_event=on_event, depth=depth, parent_id=parent_id)
+
+        return await fan_out(one, tasks, workers=workers or self.config.agent.fan_out_workers)
+
+
+def build_runtime(config: HostConfig, **options: Any) -> Runtime:
+    """The one way to build the host's object graph (see `Runtime` for the options)."""
+    return Runtime(config, **options)
+
+
+def open_session_store(config: HostConfig) -> SessionStore:
+    """The sessions of this configuration: `<state dir>/sessions.sqlite` (in memory without a state dir)."""
+    return SessionStore(config.state_dir / "sessions.sqlite" if config.state_dir is not None else None)
