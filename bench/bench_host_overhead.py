@@ -6,11 +6,13 @@
     chaos server's `echo`) is called N times through `ClientManager.call` and N times through a bare SDK
     `mcp.Client.call_tool`, in the same run: both clients are connected at once (one server process each) and
     take turns in blocks of 100 calls, so a change in the machine's load falls on both. Figures: p50 and mean
-    per call, and manager minus bare. Cache off (every call reaches the server) and cache on (in-process L1
+    per call, and manager minus bare. The manager runs with two pass-through call middleware (one outer, one
+    inner), as tracing and metrics will add them. Cache off (every call reaches the server) and cache on (in-process L1
     only; every call after the first is a hit, so this is the cost of a hit, not of a server round trip).
 (b) Per agent step, with a zero-latency scripted model (tests/host/scripted_llm.py, OpenAI flavor) driving
     `Agent` through `OpenAICompatProvider`: each request is one model turn asking for one `chaos.echo` call and
-    a second turn answering. Reported: ms per model step with the tool time taken out.
+    a second turn answering. Reported: ms per model step with the tool time taken out, with trajectory
+    recording on (the default: SQLite under the state dir) and off.
 (c) Fan-out: `Agent.fan_out` over 8 subtasks, each a `chaos.slow(0.2)` call driven by the scripted model,
     with 4 workers and with 1.
 
@@ -38,8 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.host.scripted_llm
 
 from k2_host.agent import Agent  # noqa: E402
-from k2_host.config import CacheConfig, HostConfig, ServerConfig  # noqa: E402
+from k2_host.config import CacheConfig, HostConfig, LearningConfig, ServerConfig  # noqa: E402
 from k2_host.mcp.manager import ClientManager  # noqa: E402
+from k2_host.mcp.middleware import CallContext, CallNext  # noqa: E402
 from mcp import Client, StdioServerParameters  # noqa: E402
 
 CHAOS = str(ROOT / "tests" / "host" / "chaos_server.py")
@@ -70,6 +73,11 @@ async def timed_blocks(calls: dict[str, Call], n: int) -> dict[str, list[float]]
     return out
 
 
+async def passthrough(ctx: CallContext, call_next: CallNext) -> Any:
+    """A call middleware that does nothing: what one hop of the pipeline costs."""
+    return await call_next(ctx)
+
+
 def server_cfg(name: str, command: str, args: list[str]) -> ServerConfig:
     return ServerConfig(name=name, command=command, args=args, env={"K2_FS_LOG_LEVEL": "WARNING"})
 
@@ -96,6 +104,8 @@ async def bench_case(
     params = StdioServerParameters(command=cfg.command or "", args=cfg.args, env=None)
     config = HostConfig(servers=[cfg], cache=CacheConfig(enabled=cache_on, disk=False))
     async with Client(params, cache=None) as bare, ClientManager(config, state_dir=tmp / "state") as manager:
+        manager.use(passthrough)
+        manager.use(passthrough, where="inner")
 
         async def via_bare() -> Any:
             result = await bare.call_tool(bare_tool, arguments)
@@ -167,38 +177,56 @@ async def bench_agent(steps: int) -> None:
     except ImportError as exc:
         print(f"(b)/(c) skipped: {exc}")
         return
-    config = HostConfig(servers=[server_cfg("chaos", sys.executable, [CHAOS])], cache=CacheConfig(enabled=False))
     tmp = Path(tempfile.mkdtemp(prefix="k2-bench-agent-"))
     async with scripted_llm(echo_script) as llm:
         provider = OpenAICompatProvider(model="scripted", base_url=llm.base_url, max_retries=0, key_env=None)
-        async with Agent(config, provider=provider, state_dir=tmp) as agent:
-            for i in range(10):  # warm-up
-                await agent.ask(f"warm {i}")
-            per_step: list[float] = []
-            model: list[float] = []
-            tools: list[float] = []
-            for i in range(steps):
-                result = await agent.ask(f"question {i}")
-                assert result.stopped == "done" and len(result.tool_calls) == 1, result
-                n = len(result.steps)
-                per_step.append((result.timings.total_ms - result.timings.tools_ms) / n)
-                model.append(result.timings.model_ms / n)
-                tools.append(result.timings.tools_ms)
-            print(f"\n(b) agent step with a zero-latency scripted model, {steps} requests x 2 steps")
-            print(
-                f"per step minus tool time: p50 {statistics.median(per_step):.2f} ms, "
-                f"mean {statistics.fmean(per_step):.2f} ms (of which the model client round trip: "
-                f"p50 {statistics.median(model):.2f} ms); tool call: p50 {statistics.median(tools):.2f} ms"
+        for record in (True, False):
+            config = HostConfig(
+                servers=[server_cfg("chaos", sys.executable, [CHAOS])],
+                cache=CacheConfig(enabled=False),
+                learning=LearningConfig(record=record),
             )
+            async with Agent(config, provider=provider, state_dir=tmp / f"record-{record}") as agent:
+                await agent_steps(agent, steps, record)
+                if record:
+                    assert agent.trajectories is not None
+                    stored = await agent.trajectories.count()
+                    print(f"trajectories recorded: {stored}")
+                else:
+                    await bench_fan_out(agent)
 
-            print("\n(c) fan-out over 8 subtasks, each one chaos.slow(0.2) call")
-            walls = {}
-            for workers in (1, 4):
-                fan = await agent.fan_out([f"slow {i}" for i in range(8)], workers=workers)
-                assert all(r.stopped == "done" for r in fan.results), fan
-                walls[workers] = fan.wall_ms
-                print(f"workers={workers}: wall {fan.wall_ms:7.1f} ms, sum of subtasks {fan.sum_ms:7.1f} ms")
-            print(f"speedup 4 vs 1 worker: {walls[1] / walls[4]:.2f}x")
+
+async def agent_steps(agent: Agent, steps: int, record: bool) -> None:
+    for i in range(10):  # warm-up
+        await agent.ask(f"warm {i}")
+    per_step: list[float] = []
+    model: list[float] = []
+    tools: list[float] = []
+    for i in range(steps):
+        result = await agent.ask(f"question {i}")
+        assert result.stopped == "done" and len(result.tool_calls) == 1, result
+        n = len(result.steps)
+        per_step.append((result.timings.total_ms - result.timings.tools_ms) / n)
+        model.append(result.timings.model_ms / n)
+        tools.append(result.timings.tools_ms)
+    state = "on" if record else "off"
+    print(f"\n(b) agent step with a zero-latency scripted model, {steps} requests x 2 steps, recording {state}")
+    print(
+        f"per step minus tool time: p50 {statistics.median(per_step):.2f} ms, "
+        f"mean {statistics.fmean(per_step):.2f} ms (of which the model client round trip: "
+        f"p50 {statistics.median(model):.2f} ms); tool call: p50 {statistics.median(tools):.2f} ms"
+    )
+
+
+async def bench_fan_out(agent: Agent) -> None:
+    print("\n(c) fan-out over 8 subtasks, each one chaos.slow(0.2) call")
+    walls = {}
+    for workers in (1, 4):
+        fan = await agent.fan_out([f"slow {i}" for i in range(8)], workers=workers)
+        assert all(r.stopped == "done" for r in fan.results), fan
+        walls[workers] = fan.wall_ms
+        print(f"workers={workers}: wall {fan.wall_ms:7.1f} ms, sum of subtasks {fan.sum_ms:7.1f} ms")
+    print(f"speedup 4 vs 1 worker: {walls[1] / walls[4]:.2f}x")
 
 
 async def main() -> None:

@@ -52,7 +52,7 @@ def read(path: Path, call_id: str = "c1") -> ToolCall:
 
 
 async def test_one_runtime_builds_every_part_once_and_picks_the_engine_by_provider(project: Path) -> None:
-    provider = ScriptedProvider([Reply(text="hi")])
+    provider = ScriptedProvider([Reply(text="hi"), Reply(text="again")])
     rt = build_runtime(fs_config(project), provider=provider)
     assert isinstance(rt, Runtime) and rt.manager.config is rt.config
     async with rt:
@@ -60,7 +60,9 @@ async def test_one_runtime_builds_every_part_once_and_picks_the_engine_by_provid
         assert rt.engine.name == "scripted" and rt.engine.model == "scripted-model"
         result = await rt.ask("hello")
     assert result.answer == "hi" and result.engine == "scripted"
-    assert provider.closed  # the runtime owns what it was given
+    assert not provider.closed  # what the caller handed in stays the caller's: reusable by the next runtime
+    async with build_runtime(fs_config(project), provider=provider) as again:
+        assert (await again.ask("hello")).answer == "again"
 
     offline = build_runtime(fs_config(project), use_llm_config=True)
     async with offline:

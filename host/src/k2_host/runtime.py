@@ -79,7 +79,12 @@ class Runtime:
         self.provider = provider
         self._use_llm_config = use_llm_config and provider is None
         self._use_knowledge = use_knowledge
+        # What the runtime built it closes; what the caller handed in (a provider, a manager, stores) stays
+        # open for the caller to reuse or close.
         self._own_manager = manager is None
+        self._own_provider = provider is None
+        self._own_sessions = sessions is None
+        self._own_trajectories = trajectories is None
         self.manager = manager or ClientManager(
             config,
             interactive=interactive,
@@ -148,10 +153,11 @@ class Runtime:
             self.knowledge = None
         if self._own_manager:
             await self.manager.__aexit__(*(exc or (None, None, None)))
-        if self.provider is not None:
+        if self.provider is not None and self._own_provider:
             await self.provider.aclose()
-        self.sessions.close()
-        if self.trajectories is not None:
+        if self._own_sessions:
+            self.sessions.close()
+        if self.trajectories is not None and self._own_trajectories:
             self.trajectories.close()
         self._entered = False
 
