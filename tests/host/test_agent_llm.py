@@ -40,8 +40,11 @@ async def agent_with(
         provider = AnthropicProvider(model="claude-test", base_url=llm.base_url, api_key="k", max_retries=0)
     else:
         provider = OpenAICompatProvider(model="m", base_url=llm.base_url, api_key="k", max_retries=0, name=name)
-    async with Agent(fs_config(root, **agent), provider=provider, state_dir=root.parent / "state") as a:
-        yield a
+    try:
+        async with Agent(fs_config(root, **agent), provider=provider, state_dir=root.parent / "state") as a:
+            yield a
+    finally:
+        await provider.aclose()  # the caller's provider: the agent leaves it open
 
 
 def tool_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
