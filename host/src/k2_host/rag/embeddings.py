@@ -30,7 +30,7 @@ _DEFAULT_ALIASES = {None, "", "default", "all-MiniLM-L6-v2", DEFAULT_MODEL_NAME}
 
 _shared: dict[str, Embedder] = {}
 _shared_lock = threading.Lock()
-_models: dict[tuple[str, str], Any] = {}
+_models: dict[tuple[str, str], tuple[Any, threading.Lock]] = {}
 _models_lock = threading.Lock()
 _verified: set[tuple[str, int, int]] = set()
 
@@ -95,8 +95,9 @@ class Embedder:
         self.batch_size = batch_size
         self.cache = cache
         self.embedded = 0  # texts run through the model (cache misses)
-        self._lock = threading.Lock()
-        self._model: Any = _load_model(location, self.device, model)
+        # The weights are shared by every Embedder over the same model, and so is the lock that runs them one
+        # call at a time (SentenceTransformer.encode is not safe to run concurrently on one model).
+        self._model, self._lock = _load_model(location, self.device, model)
         dim = self._model.get_embedding_dimension()
         if not dim:
             raise EmbeddingError(f"model {model!r} does not report an embedding dimension")
@@ -141,9 +142,9 @@ class Embedder:
         return len(self._model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
-def _load_model(location: str, device: str, asked: str | None) -> Any:
-    """The SentenceTransformer at `location` on `device`, loaded once per process: every Embedder over the same
-    model (whatever its batch size or cache) shares the weights."""
+def _load_model(location: str, device: str, asked: str | None) -> tuple[Any, threading.Lock]:
+    """The SentenceTransformer at `location` on `device`, loaded once per process, with the lock its callers
+    share: every Embedder over the same model (whatever its batch size or cache) shares the weights."""
     key = (location, device)
     with _models_lock:
         found = _models.get(key)
@@ -161,8 +162,8 @@ def _load_model(location: str, device: str, asked: str | None) -> Any:
                 f"cannot load embedding model {asked!r} offline ({type(exc).__name__}: {exc}); give a local path "
                 "or a model already in the Hugging Face cache"
             ) from exc
-        _models[key] = loaded
-        return loaded
+        _models[key] = (loaded, threading.Lock())
+        return _models[key]
 
 
 def models_loaded() -> int:
