@@ -354,3 +354,53 @@ class _Anthropic:
         final["usage"] = {"output_tokens": usage.get("output_tokens", 1)}
         yield _sse(final, "message_delta")
         yield _sse({"type": "message_stop"}, "message_stop")
+
+
+class PrefixCache:
+    """What a provider's automatic prompt cache would serve, for a script to put in its usage.
+
+    A prompt is what the server was sent, in order: the tools, then each message (the JSON of each, as sent),
+    tokenized with o200k_base. The cached part is the longest token prefix it shares with an earlier prompt,
+    in blocks of `block` tokens and only from `minimum` tokens up (OpenAI: 128 and 1024).
+
+        cache = PrefixCache()
+        script = lambda body: Turn(text="ok", usage=cache.usage(body))
+    """
+
+    def __init__(self, *, block: int = 128, minimum: int = 1024) -> None:
+        from k2_host.context.tokens import counter_for
+
+        counter = counter_for("openai", "gpt-4o")
+        self._encode = counter.encode  # type: ignore[attr-defined]
+        self.block = block
+        self.minimum = minimum
+        self.seen: list[list[int]] = []
+        self.calls: list[tuple[int, int, int]] = []  # per request: prompt tokens, shared prefix, cached
+        self.prompt_tokens = 0
+        self.cached_tokens = 0
+
+    def tokens(self, body: dict[str, Any]) -> list[int]:
+        parts = [json.dumps(body.get("tools", []), sort_keys=True)]
+        parts += [json.dumps(m, sort_keys=True) for m in body.get("system", [])] if "system" in body else []
+        parts += [json.dumps(m, sort_keys=True) for m in body.get("messages", [])]
+        out: list[int] = []
+        for p in parts:
+            out += self._encode(p)
+        return out
+
+    def usage(self, body: dict[str, Any], completion_tokens: int = 8) -> dict[str, int]:
+        toks = self.tokens(body)
+        best = 0
+        for earlier in self.seen:
+            n = 0
+            for a, b in zip(earlier, toks, strict=False):
+                if a != b:
+                    break
+                n += 1
+            best = max(best, n)
+        cached = (best // self.block) * self.block if best >= self.minimum else 0
+        self.seen.append(toks)
+        self.calls.append((len(toks), best, cached))
+        self.prompt_tokens += len(toks)
+        self.cached_tokens += cached
+        return {"prompt_tokens": len(toks), "completion_tokens": completion_tokens, "cached_tokens": cached}

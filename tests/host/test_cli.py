@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -201,8 +202,14 @@ async def test_k2_chat_keeps_the_session_tool_turns_included_across_restarts(tmp
             first = await anyio.run_process(
                 argv, input=b"Which port does staging use?\n", cwd=proj, env=env, check=False
             )
-            second = await anyio.run_process(argv, input=b"What did I ask before?\n", cwd=proj, env=env, check=False)
+            second = await anyio.run_process(
+                argv, input=b"What did I ask before?\n/context\n", cwd=proj, env=env, check=False
+            )
     assert first.returncode == 0 and second.returncode == 0, second.stderr.decode()
+    out = second.stdout.decode()
+    assert "context window 8000 tokens (o200k_base (estimate), estimate)" in out  # /context: tokens per source
+    assert "turns: 4 verbatim, 0 compacted" in out  # user, assistant with its call, the tool result, the answer
+    assert re.search(r"tool_schemas +\d{3,}", out) and re.search(r"history +\d+", out)
     assert b"Staging listens on 8443." in first.stdout and b"(new)" in first.stderr
     assert b"resumed, 1 earlier question" in second.stderr
     resumed = llm.requests[-1]["messages"]

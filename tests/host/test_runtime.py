@@ -80,7 +80,7 @@ async def test_two_runtimes_in_one_process_share_nothing_but_the_model(project: 
 
 async def test_the_model_engine_runs_tools_and_keeps_full_results_in_the_transcript(project: Path) -> None:
     provider = ScriptedProvider([Reply(tool_calls=[read(project / "big.txt")]), Reply(text="it is long")])
-    config = fs_config(project, agent={"max_tool_result_chars": 500})
+    config = fs_config(project, agent={"max_tool_result_chars": 500}, context={"policy": "full"})
     async with Agent(config, provider=provider) as agent:
         transcript = await agent.runtime.open_session(None)
         with anyio.fail_after(60):
@@ -198,7 +198,8 @@ async def test_local_tools_are_offered_after_the_mcp_tools_in_the_order_register
         with anyio.fail_after(60):
             result = await agent.ask("time?")
         offered = [t.name for t in provider.requests[0].tools]
-    assert offered[0].startswith("filesystem.") and offered[-2:] == ["agent.delegate", "host.clock"]
+    assert offered[0].startswith("filesystem.")
+    assert offered[-3:] == ["agent.delegate", "context.read_result", "host.clock"]
     assert calls == [{"tz": "UTC"}] and result.tool_calls[0].summary == "depth 0"
     assert "m:tool:host.clock:local" in log
 

@@ -67,6 +67,40 @@ class Timings(BaseModel):
     tools_ms: float = 0.0
 
 
+class RecalledItem(BaseModel):
+    """Something brought back into the context window for a request, with where it came from."""
+
+    source: Literal["history", "knowledge"]
+    ref: str  # "turn 12 · user", "turn 14 · tool filesystem.read_file (call c3)", "docs/guide.md#2"
+    score: float
+    tokens: int
+    text: str = ""
+
+
+class ContextReport(BaseModel):
+    """What the model saw at the last step of a request: the window, the budget and tokens per source."""
+
+    window: int
+    budget: int  # for the conversation: window - reserved output - system prompt - tool schemas
+    reserved_output: int
+    counter: str  # the tokenizer counted with ("o200k_base", "wordpiece:...", "estimate:4-bytes")
+    exact: bool  # the model's own tokenizer
+    used: dict[str, int]  # system, tool_schemas, memory, history, knowledge, tools, task
+    prefix_tokens: int  # system + memory + history: the part that stays byte-identical until a compaction
+    turns_verbatim: int
+    turns_compacted: int
+    compactions: int
+    pinned_facts: int
+    recalled: list[RecalledItem] = Field(default_factory=list)
+    bounded: list[str] = Field(default_factory=list)  # tool calls whose results arrived over the cap
+    cleared: int = 0  # tool results shown as a stub (readable again with context.read_result)
+    request_cut: bool = False  # this request alone did not fit: its longest turn was cut (and says so)
+
+    @property
+    def total(self) -> int:
+        return sum(self.used.values())
+
+
 class AgentResult(BaseModel):
     """What `Agent.ask` returns."""
 
@@ -81,6 +115,7 @@ class AgentResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     timings: Timings = Field(default_factory=Timings)
     errors: list[str] = Field(default_factory=list)  # servers or tools that failed (the answer is degraded)
+    context: ContextReport | None = None  # the context window at the last model step (window policy)
 
 
 class FanOutResult(BaseModel):

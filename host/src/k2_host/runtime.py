@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -38,7 +39,9 @@ from k2_host.agent.loop import ModelEngine
 from k2_host.agent.middleware import Middleware, MiddlewareStack, RequestContext
 from k2_host.agent.sampling import sampler
 from k2_host.config import HostConfig
-from k2_host.context.policy import policy_for
+from k2_host.context.policy import ContextPolicy, ContextView, policy_for
+from k2_host.context.spill import READ_RESULT, SpillStore, read_result_tool
+from k2_host.context.tokens import counter_for
 from k2_host.context.transcript import AssistantTurn, SessionStore, Transcript, UserTurn
 from k2_host.knowledge import SEARCH as KNOWLEDGE_SEARCH
 from k2_host.knowledge import Knowledge
@@ -97,9 +100,11 @@ class Runtime:
         self.knowledge: Knowledge | None = None
         self.local_tools = LocalToolset()
         self.middleware = MiddlewareStack()
-        self.policy = policy_for(config.context.policy, tool_result_chars=config.agent.max_tool_result_chars)
+        self.spill = SpillStore(config.state_dir / "context" if config.state_dir is not None else None)
+        self.policy: ContextPolicy = self._policy(None)
         state = config.state_dir
         self.sessions = sessions or open_session_store(config)
+        self._open: OrderedDict[str, Transcript] = OrderedDict()  # sessions in use, by id
         self.trajectories: TrajectoryStore | None = None
         self.recorder: TrajectoryRecorder | None = None
         if config.learning.record:
@@ -127,7 +132,10 @@ class Runtime:
             self._engine = OfflineEngine(self.embedder)
             self.manager.lazy = self._own_manager
         else:
+            self.policy = self._policy(self.provider)
             self._engine = ModelEngine(self.provider, self.policy)
+        if self.config.context.relevance == "hybrid":
+            self.embedder.preload()
         try:
             if self._own_manager:
                 await self.manager.__aenter__()
@@ -138,6 +146,8 @@ class Runtime:
                 self.local_tools.add(LocalTool(KNOWLEDGE_SEARCH, self.knowledge.tool))
             if DELEGATE.name not in self.local_tools:
                 self.local_tools.add(LocalTool(DELEGATE, delegate, top_level_only=True))
+            if self.config.context.policy == "window" and READ_RESULT.name not in self.local_tools:
+                self.local_tools.add(LocalTool(READ_RESULT, read_result_tool(self.spill)))
         except BaseException:
             await self._close()
             raise
@@ -160,6 +170,41 @@ class Runtime:
         if self.trajectories is not None and self._own_trajectories:
             self.trajectories.close()
         self._entered = False
+
+    def _policy(self, provider: LLMProvider | None) -> ContextPolicy:
+        """The context policy, counting with the provider's tokenizer (the embedding model's offline)."""
+        ctx = self.config.context
+        reserve = ctx.reserve_output_tokens
+        if reserve is None:
+            reserve = self.config.llm.max_tokens or 1024
+        counter = counter_for(provider.name if provider is not None else "offline", provider.model if provider else "")
+        return policy_for(
+            ctx,
+            tool_result_chars=self.config.agent.max_tool_result_chars,
+            counter=counter,
+            reserve_output=min(reserve, ctx.window_tokens // 2),
+            spill=self.spill,
+        )
+
+    def context_view(self, run: Run, step: int, system: str, tools: Sequence[ToolSpec]) -> ContextView:
+        """What the context policy is shown at one step of a request."""
+        knowledge = self.knowledge.search if self.knowledge is not None else None
+        relevance = self.config.context.relevance
+        embedder = None
+        if relevance == "hybrid" or (relevance == "auto" and self.embedder.loaded):
+            embedder = self.embedder.value
+        return ContextView(
+            system,
+            tools,
+            run.history,
+            run.turns,
+            run.query,
+            step,
+            session_id=run.transcript.session_id,
+            request_id=run.request.request_id,
+            knowledge=knowledge,
+            embedder=embedder,
+        )
 
     def _load_embedder(self) -> Any:
         from k2_host.rag.service import shared_embedder
@@ -209,7 +254,18 @@ class Runtime:
         """A session's transcript: a Transcript as given, a stored one by id (new when unknown), or a fresh one."""
         if isinstance(session, Transcript):
             return session
-        return await self.sessions.open(session)
+        if session is not None and session in self._open:  # the same turns as before: the context state holds
+            self._open.move_to_end(session)
+            return self._open[session]
+        transcript = await self.sessions.open(session)
+        self._open[transcript.session_id] = transcript
+        while len(self._open) > 64:
+            self._open.popitem(last=False)
+        return transcript
+
+    async def delete_session(self, session_id: str) -> bool:
+        self._open.pop(session_id, None)
+        return await self.sessions.delete(session_id)
 
     async def ask(
         self,

@@ -16,7 +16,7 @@ from typing import Literal
 import anyio
 
 from k2_host.agent.engine import Run
-from k2_host.context.policy import ContextPolicy, ContextView
+from k2_host.context.policy import ContextPolicy
 from k2_host.context.transcript import AssistantTurn, ToolTurn
 from k2_host.llm.base import LLMError, LLMProvider, ToolCall
 from k2_host.mcp.types import ToolResult
@@ -56,8 +56,15 @@ class ModelEngine:
                 if result.usage.input_tokens + result.usage.output_tokens >= cfg.max_tokens:
                     result.stopped = "token_budget"
                     break
-                view = ContextView(system, tools, run.history, run.turns, run.query, index)
-                messages = await self.policy.messages(view)
+                view = run.runtime.context_view(run, index, system, tools)
+                try:
+                    messages = await self.policy.messages(view)
+                except ValueError as exc:  # the window cannot hold even the request (config too small)
+                    result.errors.append(f"context: {exc}")
+                    result.answer = f"The request does not fit the context window: {exc}"
+                    result.stopped = "error"
+                    break
+                result.context = self.policy.report(run.request.request_id) or result.context
                 t0 = time.perf_counter()
                 try:
                     response = await run.complete(

@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 
 from k2_host.cli.context import CliContext
-from k2_host.cli.render import Progress, print_result
+from k2_host.cli.render import Progress, print_result, render_context
 from k2_host.context.transcript import AssistantTurn, ToolTurn, UserTurn, check_session_id
 from k2_host.learning.redact import REDACTED, secret_key
 from k2_host.learning.store import open_trajectory_store
@@ -39,14 +39,16 @@ async def cmd_chat(args: argparse.Namespace, ctx: CliContext) -> int:
         if chosen is not None:
             check_session_id(chosen)
             if args.new:
-                await rt.sessions.delete(chosen)
+                await rt.delete_session(chosen)
         transcript = await rt.open_session(chosen)
         earlier = sum(1 for t in transcript.turns if isinstance(t, UserTurn))
         state = f"resumed, {earlier} earlier question{'s' if earlier != 1 else ''}" if earlier else "new"
         print(
-            f"k2 chat ({rt.engine.name}), session {transcript.session_id} ({state}); an empty line or Ctrl-D ends it.",
+            f"k2 chat ({rt.engine.name}), session {transcript.session_id} ({state}); /context shows the context "
+            "window; an empty line or Ctrl-D ends it.",
             file=sys.stderr,
         )
+        last = None
         while True:
             try:
                 line = await anyio.to_thread.run_sync(input, "you> ")
@@ -54,8 +56,15 @@ async def cmd_chat(args: argparse.Namespace, ctx: CliContext) -> int:
                 break
             if not line.strip():
                 break
+            if line.strip() == "/context":
+                report = last.context if last is not None else None
+                if args.json:
+                    print(report.model_dump_json(indent=2) if report is not None else "null")
+                else:
+                    print(render_context(report))
+                continue
             progress = Progress(True, stream_text=rt.provider is not None)
-            result = await rt.ask(line, session=transcript, on_event=progress)
+            result = last = await rt.ask(line, session=transcript, on_event=progress)
             if progress.streamed:
                 print()
             else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from k2_host.results import AgentEvent, AgentResult
+from k2_host.results import AgentEvent, AgentResult, ContextReport
 
 
 class Progress:
@@ -53,3 +53,25 @@ def print_result(result: AgentResult, as_json: bool) -> None:
             print(f"  {source}{' (' + ', '.join(locations) + ')' if locations else ''}", file=sys.stderr)
     if result.errors:
         print("\nDegraded: " + "; ".join(result.errors[:5]), file=sys.stderr)
+
+
+def render_context(report: ContextReport | None) -> str:
+    """`/context` in `k2 chat`: the window at the last step, tokens per source."""
+    if report is None:
+        return "no context report yet (ask something first; the `full` policy does not report)"
+    exact = "exact" if report.exact else "estimate"
+    lines = [
+        f"context window {report.window} tokens ({report.counter}, {exact}); reserved for the answer "
+        f"{report.reserved_output}; used {report.total}",
+    ]
+    for source, tokens in report.used.items():
+        bar = "#" * max(0, round(40 * tokens / max(1, report.window)))
+        lines.append(f"  {source:<13} {tokens:>6}  {bar}")
+    lines.append(
+        f"  turns: {report.turns_verbatim} verbatim, {report.turns_compacted} compacted "
+        f"({report.compactions} compactions); pinned facts: {report.pinned_facts}; stable prefix "
+        f"{report.prefix_tokens} tokens; cleared results: {report.cleared}"
+    )
+    for item in report.recalled[:8]:
+        lines.append(f"  recalled [{item.ref}] score {item.score:.2f}, {item.tokens} tokens")
+    return "\n".join(lines)

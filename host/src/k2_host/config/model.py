@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from k2_host.config.servers import Decision, ServerConfig
 from k2_host.llm.factory import LLMConfig
@@ -49,14 +49,49 @@ class AgentConfig(BaseModel):
     system_prompt: str | None = None
 
 
-class ContextConfig(BaseModel):
-    """Which messages the model sees at each step (`k2_host.context.policy`)."""
+class ContextShares(BaseModel):
+    """How the conversation's budget is split (unused share flows to the others); they add up to 1."""
 
     model_config = ConfigDict(extra="forbid")
-    policy: Literal["full"] = Field(
-        default="full",
-        description="full: the whole transcript, each tool result cut at agent.max_tool_result_chars",
+    history: float = Field(default=0.5, ge=0, le=1, description="earlier turns (verbatim) and the memory block")
+    knowledge: float = Field(default=0.2, ge=0, le=1, description="recalled turns, cleared results, index chunks")
+    tools: float = Field(default=0.2, ge=0, le=1, description="this request's tool results")
+    task: float = Field(default=0.1, ge=0, le=1, description="this request's own turns")
+
+    @model_validator(mode="after")
+    def _sum(self) -> ContextShares:
+        total = self.history + self.knowledge + self.tools + self.task
+        if abs(total - 1.0) > 0.01:
+            raise ValueError(f"context.shares must add up to 1 (history+knowledge+tools+task = {total:g})")
+        return self
+
+
+class ContextConfig(BaseModel):
+    """Which messages the model sees at each step (`k2_host.context`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    policy: Literal["window", "full"] = Field(
+        default="window",
+        description="window: the sliding window (budget, relevance, memory, recall); full: everything, each tool "
+        "result cut at agent.max_tool_result_chars",
     )
+    window_tokens: int = Field(default=8000, ge=1024, le=10_000_000, description="the model's context window")
+    reserve_output_tokens: int | None = Field(
+        default=None, ge=0, description="kept free for the answer (default: llm.max_tokens, else 1024)"
+    )
+    tool_result_tokens: int = Field(
+        default=1500, ge=100, description="a longer tool result is bounded on arrival (head, tail, relevant lines)"
+    )
+    keep_tool_results: int = Field(default=3, ge=0, description="tool results kept whole in history at a compaction")
+    compact_to: float = Field(
+        default=0.4, ge=0.2, le=0.95, description="a compaction brings history down to this share of its cap"
+    )
+    memory_share: float = Field(default=0.35, gt=0, lt=1, description="of history's budget, for the memory block")
+    relevance: Literal["auto", "keyword", "hybrid"] = Field(
+        default="auto", description="auto: embeddings too when the model is loaded (offline engine); else keywords"
+    )
+    knowledge_k: int = Field(default=4, ge=0, le=20, description="index chunks recalled per request (0: none)")
+    shares: ContextShares = Field(default_factory=ContextShares)
 
 
 class LearningConfig(BaseModel):

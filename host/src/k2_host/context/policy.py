@@ -7,19 +7,26 @@ and in the trajectory.
 
 `FullTranscript` (config `context.policy = "full"`, the default) sends everything: the system prompt, every
 earlier turn including tool turns, then this request's; each tool result marked as data and cut past
-`agent.max_tool_result_chars` (saying how much was cut). The CAG layer adds budgeted policies beside it.
+`agent.max_tool_result_chars` (saying how much was cut). `WindowPolicy` (`context.policy = "window"`, the
+default; `k2_host.context.window`) is the budgeted one: sliding window, relevance, memory, recall.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from k2_host.context.transcript import AssistantTurn, ToolTurn, Turn, UserTurn
 from k2_host.llm.base import Message, ToolSpec
 from k2_host.mcp.types import ToolResult
+
+if TYPE_CHECKING:
+    from k2_host.config.model import ContextConfig
+    from k2_host.context.spill import SpillStore
+    from k2_host.context.tokens import TokenCounter
+    from k2_host.results import ContextReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +39,20 @@ class ContextView:
     turns: Sequence[Turn]  # this request: the user turn, then the model's and the tools' turns so far
     query: str
     step: int
+    session_id: str = ""
+    request_id: str = ""
+    knowledge: Callable[[str, int], Awaitable[list[Any]]] | None = None  # the RAG index's search, when built
+    embedder: Any = None  # the embedding model when loaded (relevance by similarity too)
 
 
 class ContextPolicy(Protocol):
     name: str
 
     async def messages(self, view: ContextView) -> list[Message]: ...
+
+    def report(self, request_id: str) -> ContextReport | None:
+        """What the last assembly for a request put in the window (None: this policy does not say)."""
+        ...
 
 
 def delimit(result: ToolResult, limit: int) -> str:
@@ -78,6 +93,9 @@ class FullTranscript:
     def __init__(self, tool_result_chars: int) -> None:
         self.tool_result_chars = tool_result_chars
 
+    def report(self, request_id: str) -> ContextReport | None:
+        return None
+
     async def messages(self, view: ContextView) -> list[Message]:
         out = [Message(role="system", content=view.system)]
         out += [turn_message(t, self.tool_result_chars) for t in view.history]
@@ -85,8 +103,17 @@ class FullTranscript:
         return out
 
 
-def policy_for(name: str, *, tool_result_chars: int) -> ContextPolicy:
-    """The policy a config names (`context.policy`)."""
-    if name == "full":
+def policy_for(
+    config: ContextConfig,
+    *,
+    tool_result_chars: int,
+    counter: TokenCounter,
+    reserve_output: int,
+    spill: SpillStore | None = None,
+) -> ContextPolicy:
+    """The policy the config names (`context.policy`)."""
+    if config.policy == "full":
         return FullTranscript(tool_result_chars)
-    raise ValueError(f"unknown context policy {name!r}")
+    from k2_host.context.window import WindowPolicy
+
+    return WindowPolicy(config, counter, reserve_output=reserve_output, spill=spill)

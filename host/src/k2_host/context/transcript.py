@@ -33,6 +33,7 @@ from k2_host.storage import SQLiteFile
 class UserTurn(BaseModel):
     kind: Literal["user"] = "user"
     text: str
+    resolved: str | None = None  # the whole question a follow-up stood for (offline engine), when it differed
     at: float = Field(default_factory=time.time)
     request_id: str = ""
 

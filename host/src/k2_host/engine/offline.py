@@ -15,6 +15,8 @@ import time
 
 from k2_host.agent.engine import Run
 from k2_host.agent.fanout import combine, sub_questions
+from k2_host.context.followup import resolve
+from k2_host.context.transcript import UserTurn
 from k2_host.engine.plan_run import PlanRun
 from k2_host.engine.plans import Plan, PlanRegistry, builtin_plans
 from k2_host.rag.embeddings import LazyEmbedder
@@ -34,13 +36,19 @@ class OfflineEngine:
         self.plans = plans if plans is not None else builtin_plans()
 
     async def run(self, run: Run) -> AgentResult:
-        query = run.query
+        started = time.perf_counter()
+        p = PlanRun(run, self.embedder)
+        query = await resolve(run.query, run.history, p.embed)
+        if query != run.query:  # a follow-up, made whole from the conversation
+            first = run.turns[0]
+            if isinstance(first, UserTurn):
+                first.resolved = query
+            await run.emit(AgentEvent(kind="notice", text=f"follow-up read as: {query}"))
+        await self._context(run)
         if run.depth == 0:
             parts = sub_questions(query)
             if len(parts) > 1:
                 return combine(query, await run.fan_out(parts))
-        started = time.perf_counter()
-        p = PlanRun(run, self.embedder)
         result = run.result
         answer: str | None = None
         for plan in await self.route(p, query):
@@ -62,6 +70,15 @@ class OfflineEngine:
         result.answer = f"{BANNER}\n{answer}"
         result.timings.total_ms = (time.perf_counter() - started) * 1000
         return result
+
+    async def _context(self, run: Run) -> None:
+        """The context window the offline engine works in (it reads history for follow-ups): for the report."""
+        rt = run.runtime
+        try:
+            await rt.policy.messages(rt.context_view(run, 0, BANNER, []))
+        except ValueError:
+            return
+        run.result.context = rt.policy.report(run.request.request_id)
 
     def _available(self, p: PlanRun, plan: Plan, servers: set[str]) -> bool:
         if plan.server is not None and plan.server not in servers:

@@ -32,7 +32,7 @@ from k2_host.agent.middleware import (
 from k2_host.learning.redact import Redactor
 from k2_host.llm.base import LLMResponse, Message, Usage
 from k2_host.mcp.types import ToolResult
-from k2_host.results import AgentResult, Citation, Step, StopReason, Timings
+from k2_host.results import AgentResult, Citation, ContextReport, Step, StopReason, Timings
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class Trajectory(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     timings: Timings = Field(default_factory=Timings)
     errors: list[str] = Field(default_factory=list)
+    context: ContextReport | None = None  # the context window at the last model step (what the model saw)
 
 
 class TrajectorySummary(BaseModel):
@@ -224,6 +225,9 @@ class TrajectoryRecorder(Middleware):
         t.steps = [s.model_copy(update={"text": self.redactor.text(s.text)}) for s in result.steps]
         t.engine = result.engine or t.engine
         t.model = result.model or t.model
+        if result.context is not None:
+            recalled = [r.model_copy(update={"text": self.redactor.text(r.text)}) for r in result.context.recalled]
+            t.context = result.context.model_copy(update={"recalled": recalled})
 
     async def model_step(self, ctx: ModelStepContext, call_next: ModelNext) -> LLMResponse:
         t: Trajectory | None = ctx.request.state.get("trajectory")

@@ -1,0 +1,140 @@
+"""Token accounting: how many tokens a text, a message and the tool schemas cost a model.
+
+Which counter a runtime uses (`counter_for(provider, model)`):
+
+- OpenAI models (`gpt-4o`, `gpt-4.1`, `gpt-5`, `o1`/`o3`/`o4`...): their own BPE, exact — `o200k_base`, or
+  `cl100k_base` for `gpt-4`/`gpt-3.5` — from `bpe-openai`, which ships the encodings (tiktoken fetches them at
+  run time; this works offline).
+- Other OpenAI-compatible models (Kimi K2.5, Qwen, Llama behind vLLM or Ollama) and Anthropic: `o200k_base` as
+  an estimate (their tokenizers are not shipped; on English prose and code the counts are within ~15%).
+- The offline engine: the embedding model's WordPiece tokenizer (all-MiniLM-L6-v2's `tokenizer.json`).
+- When none of these loads: an estimate of one token per 4 bytes of UTF-8, rounded up.
+
+Per message a chat format adds a few tokens of framing (role, separators): `MESSAGE_OVERHEAD`. Counts are cached
+by text (a transcript's turns are counted once, not at every step).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import warnings
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, Protocol
+
+from k2_host.llm.base import Message, ToolSpec
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_OVERHEAD = 4  # role and separators of one chat message
+CALL_OVERHEAD = 8  # a tool call's id, name and framing
+_CACHE = 16_384  # distinct texts whose counts are kept
+
+
+class TokenCounter(Protocol):
+    name: str  # "o200k_base", "wordpiece:all-MiniLM-L6-v2", "estimate:4-bytes"
+    exact: bool  # the model's own tokenizer (False: an estimate)
+
+    def count(self, text: str) -> int: ...
+
+
+class EstimateCounter:
+    """One token per 4 bytes of UTF-8 (rounded up): what is left when no tokenizer loads."""
+
+    name = "estimate:4-bytes"
+    exact = False
+
+    def count(self, text: str) -> int:
+        return math.ceil(len(text.encode("utf-8", "surrogatepass")) / 4) if text else 0
+
+
+class _Cached:
+    """A counter with an LRU of counts by text; `encode` gives the token ids."""
+
+    def __init__(self, name: str, exact: bool, count: Any, encode: Any) -> None:
+        self.name = name
+        self.exact = exact
+        self.count = lru_cache(maxsize=_CACHE)(count)
+        self.encode = encode
+
+
+def _bpe(encoding: str, exact: bool) -> TokenCounter | None:
+    try:
+        with warnings.catch_warnings():  # it reads its data with a deprecated importlib.resources call
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import bpe_openai
+
+            enc = bpe_openai.get_encoding(encoding)
+    except Exception as exc:  # the shipped encoding did not load
+        logger.warning("token counter %s did not load (%s); estimating instead", encoding, exc)
+        return None
+
+    def encode(text: str) -> list[int]:
+        return list(enc.encode_ordinary(text)) if text else []
+
+    return _Cached(encoding if exact else f"{encoding} (estimate)", exact, lambda t: len(encode(t)), encode)
+
+
+def _wordpiece() -> TokenCounter | None:
+    try:
+        from tokenizers import Tokenizer
+
+        from k2_host.rag.embeddings import default_model_path
+
+        tok = Tokenizer.from_file(str(default_model_path() / "tokenizer.json"))
+    except Exception as exc:
+        logger.warning("the embedding model's tokenizer did not load (%s); estimating instead", exc)
+        return None
+    tok.no_truncation()
+    tok.no_padding()
+
+    def encode(text: str) -> list[int]:
+        return list(tok.encode(text, add_special_tokens=False).ids) if text else []
+
+    return _Cached("wordpiece:all-MiniLM-L6-v2", False, lambda t: len(encode(t)), encode)
+
+
+_OPENAI_O200K = ("gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-4o", "gpt-oss")
+_OPENAI_CL100K = ("gpt-4", "gpt-3.5", "text-embedding-3", "text-embedding-ada")
+
+
+@lru_cache(maxsize=32)
+def counter_for(provider: str, model: str = "") -> TokenCounter:
+    """The counter for a provider ("openai", "kimi", "anthropic", "offline", ...) and model name."""
+    name = model.lower().rpartition("/")[2]
+    counter: TokenCounter | None = None
+    if provider == "offline":
+        counter = _wordpiece()
+    elif name.startswith(_OPENAI_O200K):
+        counter = _bpe("o200k_base", exact=True)
+    elif name.startswith(_OPENAI_CL100K):
+        counter = _bpe("cl100k_base", exact=True)
+    else:
+        counter = _bpe("o200k_base", exact=False)
+    return counter or EstimateCounter()
+
+
+def message_tokens(counter: TokenCounter, message: Message) -> int:
+    """A message's tokens: content, reasoning sent back, tool calls (name + JSON arguments), framing."""
+    n = MESSAGE_OVERHEAD + counter.count(message.content)
+    if message.reasoning:
+        n += counter.count(message.reasoning)
+    for call in message.tool_calls:
+        n += CALL_OVERHEAD + counter.count(call.name) + counter.count(_json(call.arguments))
+    if message.name:
+        n += counter.count(message.name)
+    return n
+
+
+def tools_tokens(counter: TokenCounter, tools: Sequence[ToolSpec]) -> int:
+    """What the tool schemas cost: every request carries them."""
+    return sum(
+        CALL_OVERHEAD + counter.count(t.name) + counter.count(t.description) + counter.count(_json(t.input_schema))
+        for t in tools
+    )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
