@@ -240,3 +240,8 @@ def test_the_counter_follows_the_model() -> None:
     offline = counter_for("offline")
     assert offline.name.startswith("wordpiece") and offline.count("max_age keepAliveExpiry") > 4
     assert COUNTER.count("hello world") == 2  # o200k_base: "hello", " world"
+
+
+def test_shares_that_do_not_add_up_are_refused_with_the_sum() -> None:
+    with pytest.raises(ValueError, match=r"context.shares must add up to 1 \(history\+knowledge\+tools\+task = 1.3\)"):
+        ContextConfig.model_validate({"shares": {"history": 0.8}})

@@ -13,7 +13,6 @@ default; `k2_host.context.window`) is the budgeted one: sliding window, relevanc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -57,9 +56,7 @@ class ContextPolicy(Protocol):
 
 def delimit(result: ToolResult, limit: int) -> str:
     """A tool result as a model sees it: marked as data, cut (and saying so) past `limit` characters."""
-    body = result.text
-    if result.structured is not None and not body:
-        body = json.dumps(result.structured, ensure_ascii=False)
+    body = result.body()
     cut = ""
     if len(body) > limit:
         cut = f"\n[truncated: {len(body) - limit} of {len(body)} characters omitted]"

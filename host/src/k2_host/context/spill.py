@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import regex
 
 from k2_host.context.transcript import ToolTurn, check_session_id
 from k2_host.llm.base import ToolSpec
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 _CALL_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 MAX_LINES = 400
 MAX_CHARS = 24_000
+GREP_SECONDS = 2.0
 
 READ_RESULT = ToolSpec(
     name="context.read_result",
@@ -59,12 +63,12 @@ class SpillStore:
             return None
         return self.root / session_id / f"{call_id}.txt"
 
-    def write(self, session_id: str, call_id: str, text: str) -> str:
-        """Keep `text`; returns where, for the model's note ("" when only in memory)."""
+    def write(self, session_id: str, call_id: str, text: str) -> None:
+        """Keep `text`: in its file, or in memory without a state dir (or when the file cannot be written)."""
         path = self._path(session_id, call_id)
         if path is None:
             self._memory[(session_id, call_id)] = text
-            return ""
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp = path.with_suffix(".tmp")
@@ -74,8 +78,6 @@ class SpillStore:
             os.replace(tmp, path)
         except OSError:
             self._memory[(session_id, call_id)] = text
-            return ""
-        return ""
 
     def read(self, session_id: str, call_id: str) -> str | None:
         if (session_id, call_id) in self._memory:
@@ -114,14 +116,25 @@ def read_result_tool(store: SpillStore) -> Any:
             )
             if turn is None:
                 return host_error(READ_RESULT.name, "invalid_arguments", f"no tool result with id {call_id!r} here")
-            text = turn.result.text or (str(turn.result.structured) if turn.result.structured is not None else "")
+            text = turn.result.body()
         lines = text.splitlines()
         if grep:
             try:
-                pattern = re.compile(grep, re.IGNORECASE)
-            except re.error as exc:
+                pattern = regex.compile(grep, regex.IGNORECASE)
+            except regex.error as exc:
                 return host_error(READ_RESULT.name, "invalid_arguments", f"grep {grep!r} is not a valid regex: {exc}")
-            hits = [i for i, line in enumerate(lines) if pattern.search(line)]
+            try:  # a pattern that backtracks without end is stopped, not waited for
+                deadline = time.monotonic() + GREP_SECONDS
+                hits = []
+                for i, line in enumerate(lines):
+                    if pattern.search(line, timeout=max(0.001, deadline - time.monotonic())):
+                        hits.append(i)
+            except TimeoutError:
+                return host_error(
+                    READ_RESULT.name,
+                    "invalid_arguments",
+                    f"grep {grep!r} took over {GREP_SECONDS:g} s on this result; use a simpler pattern",
+                )
             chosen = hits[offset : offset + limit]
             head = f"{len(hits)} of {len(lines)} lines match {grep!r}"
             if len(hits) > offset + limit:

@@ -12,7 +12,6 @@ end, so a crash loses at most the request in flight, never half of one.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sqlite3
@@ -73,9 +72,7 @@ class ToolTurn(BaseModel):
 
     @classmethod
     def of(cls, call: ToolCall, result: ToolResult, request_id: str = "") -> ToolTurn:
-        size = len(result.text)
-        if result.structured is not None and not result.text:
-            size = len(json.dumps(result.structured, ensure_ascii=False))
+        size = len(result.body())
         return cls(
             call_id=call.id, name=call.name, arguments=call.arguments, result=result, chars=size, request_id=request_id
         )

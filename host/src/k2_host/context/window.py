@@ -32,7 +32,6 @@ import logging
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -197,7 +196,7 @@ class WindowPolicy:
     def _tool_piece(self, win: SessionWindow, index: int, turn: ToolTurn, turns: Sequence[Turn]) -> Piece:
         counter = self.counter
         full = delimit(turn.result, 10**9)
-        body = _result_text(turn)
+        body = turn.result.body()
         message = Message(
             role="tool", content=full, tool_call_id=turn.call_id, name=turn.name, is_error=turn.result.is_error
         )
@@ -207,10 +206,10 @@ class WindowPolicy:
         if tokens > cap:
             query = terms(_request_text(turns, index))
             shown = _bound(body, query, cap, counter)
-            where = self.spill.write(win.session_id, turn.call_id, body)
+            self.spill.write(win.session_id, turn.call_id, body)
             note = (
                 f"\n[bounded: {shown.note}; the whole result ({tokens} tokens) is kept: call context.read_result "
-                f'with {{"id": "{turn.call_id}"}} and "offset"/"limit" (lines) or "grep"{where}]'
+                f'with {{"id": "{turn.call_id}"}} and "offset"/"limit" (lines) or "grep"]'
             )
             message = Message(
                 role="tool",
@@ -516,18 +515,6 @@ def _render_block(items: Sequence[RecalledItem]) -> str:
     return "\n".join(lines)
 
 
-def _probe(n: int) -> list[int]:
-    """A few indices to compare two transcripts by (first, middle, last)."""
-    return sorted({0, n // 2, n - 1}) if n else []
-
-
-def _result_text(turn: ToolTurn) -> str:
-    r = turn.result
-    if r.text:
-        return r.text
-    return json.dumps(r.structured, ensure_ascii=False) if r.structured is not None else ""
-
-
 def _piece_text(p: Piece) -> str:
     t = p.turn
     if isinstance(t, UserTurn):
@@ -657,7 +644,3 @@ def _fit_total(messages: list[Message], limit: int, counter: TokenCounter, start
         if sum(message_tokens(counter, m) for m in with_memory) <= limit:
             return with_memory
     return [messages[0], *current]
-
-
-def spill_dir(state_dir: Path | None) -> Path | None:
-    return state_dir / "context" if state_dir is not None else None

@@ -6,6 +6,7 @@ the servers only through a `ToolCaller`.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
@@ -41,6 +42,12 @@ class ToolResult(BaseModel):
     cached: bool = False
     duration_ms: float = 0.0
     instance: str | None = None  # which instance of the server answered
+
+    def body(self) -> str:
+        """The text, or the structured content as JSON when there is no text."""
+        if self.structured is not None and not self.text:
+            return json.dumps(self.structured, ensure_ascii=False)
+        return self.text
 
 
 class ToolCaller(Protocol):
