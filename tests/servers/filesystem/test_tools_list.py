@@ -178,18 +178,36 @@ async def test_list_directory_refuses_a_directory_outside_the_roots(client: Clie
 # directory_tree
 
 
+TREE_MTIME = "2023-11-14T22:13:20Z"  # the fixtures stamp every file T0
+
+
+def stamp(root: Path) -> None:
+    for f in root.rglob("*"):
+        if f.is_file():
+            os.utime(f, (T0, T0))
+
+
 def node(name: str, size: int | None = None, children: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     kind = "file" if children is None else "directory"
-    return {"name": name, "kind": kind, "size": size, "children": children, "children_truncated": False}
+    mtime = TREE_MTIME if kind == "file" else None
+    return {"name": name, "kind": kind, "size": size, "mtime": mtime, "children": children, "children_truncated": False}
 
 
 def pruned(name: str) -> dict[str, Any]:
-    return {"name": name, "kind": "directory", "size": None, "children": None, "children_truncated": True}
+    return {
+        "name": name,
+        "kind": "directory",
+        "size": None,
+        "mtime": None,
+        "children": None,
+        "children_truncated": True,
+    }
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     make(tmp_path, {"a.txt": "abc", "docs/index.md": "# hi", "src/main.py": "", "src/pkg/mod.py": "x = 1\n"})
+    stamp(tmp_path)
     return tmp_path
 
 
@@ -264,6 +282,7 @@ def ignoring(tmp_path: Path) -> Path:
             "app/secret.txt": "",
         },
     )
+    stamp(tmp_path)
     return tmp_path
 
 
@@ -539,6 +558,7 @@ def secrets(tmp_path: Path) -> Path:
             "keys/id.pem": "TOKEN private key\n",
         },
     )
+    stamp(tmp_path)
     return tmp_path
 
 

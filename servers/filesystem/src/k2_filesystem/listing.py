@@ -193,7 +193,10 @@ def directory_tree(
         for item in walk(fd, _ignore(loc, respect_gitignore, exclude, denied), limits):
             del stack[item.depth :]
             kind = kind_of(item.st.st_mode)
-            node = TreeNode(name=item.name, kind=kind, size=None if item.is_dir else item.st.st_size)
+            if item.is_dir:
+                node = TreeNode(name=item.name, kind=kind)
+            else:
+                node = TreeNode(name=item.name, kind=kind, size=item.st.st_size, mtime=iso(item.st.st_mtime))
             stack[-1].append(node)
             count += 1
             if item.is_dir:

@@ -103,6 +103,7 @@ class TreeNode(BaseModel):
     name: str
     kind: Kind
     size: int | None = None
+    mtime: str | None = Field(default=None, description="files: modification time, ISO 8601 UTC to the second")
     children: list[TreeNode] | None = Field(default=None, description="null when not descended into")
     children_truncated: bool = Field(default=False, description="depth or entry cap stopped the walk here")
 
