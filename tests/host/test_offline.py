@@ -38,7 +38,7 @@ async def test_k2_ask_answers_the_staging_port_from_the_files(tmp_path: Path) ->
     assert result.citations[0].source.endswith("deploy/staging.yaml")
     assert result.citations[0].location == "line 4"
     names = [c.name for c in result.tool_calls]
-    assert "filesystem.grep" in names and "filesystem.read_file" in names
+    assert "filesystem.directory_tree" in names and "filesystem.read_file" in names  # listing, cited line
     assert "do-not-leak-me" not in result.model_dump_json()  # .env is denied by the default server flags
 
 

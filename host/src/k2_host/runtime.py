@@ -43,6 +43,7 @@ from k2_host.context.policy import ContextPolicy, ContextView, policy_for
 from k2_host.context.spill import READ_RESULT, SpillStore, read_result_tool
 from k2_host.context.tokens import counter_for
 from k2_host.context.transcript import AssistantTurn, SessionStore, Transcript, UserTurn
+from k2_host.engine.index import FolderIndexes
 from k2_host.knowledge import SEARCH as KNOWLEDGE_SEARCH
 from k2_host.knowledge import Knowledge
 from k2_host.learning.redact import Redactor, secret_key
@@ -114,6 +115,7 @@ class Runtime:
         for m in middleware:
             self.middleware.add(m)
         self._engine: Engine | None = None
+        self._indexes: FolderIndexes | None = None
         self._entered = False
 
     # ------------------------------------------------------------------------------------------ lifecycle
@@ -129,7 +131,17 @@ class Runtime:
             # The offline engine ranks with the embedding model: load it while the servers start; and it
             # starts only the servers its plan calls (a model needs every tool listed up front).
             self.embedder.preload()
-            self._engine = OfflineEngine(self.embedder)
+            agent = self.config.agent
+            self._indexes = (
+                FolderIndexes(
+                    self.config.state_dir,
+                    max_files=agent.offline_index_max_files,
+                    max_file_bytes=agent.offline_index_max_file_bytes,
+                )
+                if agent.offline_index
+                else None
+            )
+            self._engine = OfflineEngine(self.embedder, indexes=self._indexes)
             self.manager.lazy = self._own_manager
         else:
             self.policy = self._policy(self.provider)
@@ -158,6 +170,9 @@ class Runtime:
         await self._close(*exc)
 
     async def _close(self, *exc: Any) -> None:
+        if self._indexes is not None:
+            self._indexes.close()
+            self._indexes = None
         if self.knowledge is not None:
             self.knowledge.close()
             self.knowledge = None

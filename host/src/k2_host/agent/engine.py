@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from k2_host.agent.middleware import ModelStepContext, RequestContext, ToolStepContext
 from k2_host.context.transcript import Transcript, Turn
 from k2_host.llm.base import LLMProvider, LLMResponse, Message, StreamCallback, ToolCall, ToolSpec
 from k2_host.mcp.convert import host_error
-from k2_host.mcp.types import ToolResult
+from k2_host.mcp.types import ToolCaller, ToolResult
 from k2_host.results import AgentEvent, AgentResult, FanOutResult, ToolCallRecord
 
 if TYPE_CHECKING:
@@ -121,11 +121,20 @@ class Run:
         ctx = ModelStepContext(request=self.request, index=index, messages=messages, tools=tools, on_delta=on_delta)
         return await self.runtime.middleware.model_step(ctx, terminal)
 
-    async def call_tool(self, call: ToolCall, step: int) -> tuple[ToolCallRecord, ToolResult]:
-        """One tool call (local or MCP), through the tool-call middleware, with tool_start/tool_end events."""
+    def upkeep_caller(self) -> ToolCaller:
+        """MCP calls an engine makes for its own upkeep, not for this answer (the offline engine's folder index
+        reading changed files): straight to the client manager, which still applies each server's tool lists,
+        limits and timeouts; they are not recorded in the trajectory (a refresh may read hundreds of files)."""
+        return FreshCaller(self.runtime.manager)
+
+    async def call_tool(self, call: ToolCall, step: int, *, fresh: bool = False) -> tuple[ToolCallRecord, ToolResult]:
+        """One tool call (local or MCP), through the tool-call middleware, with tool_start/tool_end events;
+        `fresh`: not answered from the result cache (a file read again after it changed)."""
         await self.emit(AgentEvent(kind="tool_start", text=call.name, data={"arguments": call.arguments}))
         local = self.runtime.local_tools.get(call.name, depth=self.depth)
-        ctx = ToolStepContext(request=self.request, step=step, call=call, source="local" if local else "mcp")
+        ctx = ToolStepContext(
+            request=self.request, step=step, call=call, source="local" if local else "mcp", fresh=fresh
+        )
         t0 = time.perf_counter()
         result = await self.runtime.middleware.tool_call(ctx, self._dispatch)
         if result.duration_ms == 0.0:
@@ -156,7 +165,7 @@ class Run:
             )
 
         return await self.runtime.manager.call(
-            call.name, call.arguments, on_progress=progress if self.on_event is not None else None
+            call.name, call.arguments, on_progress=progress if self.on_event is not None else None, fresh=ctx.fresh
         )
 
     async def fan_out(self, tasks: Sequence[str], *, workers: int | None = None) -> FanOutResult:
@@ -168,3 +177,15 @@ class Run:
 
 async def _complete(provider: LLMProvider, ctx: ModelStepContext) -> LLMResponse:
     return await provider.complete(ctx.messages, ctx.tools, on_delta=ctx.on_delta)
+
+
+class FreshCaller:
+    """A ToolCaller whose calls skip the result cache (the folder index must see the files as they are now)."""
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    async def call(
+        self, name: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> ToolResult:
+        return await self.manager.call(name, arguments, timeout=timeout, fresh=True)

@@ -64,6 +64,7 @@ class ToolStepContext:
     step: int
     call: ToolCall
     source: Literal["mcp", "local"]
+    fresh: bool = False  # skip the result cache: the caller needs the server's answer as of now
 
 
 RequestNext = Callable[[RequestContext], Awaitable[AgentResult]]

@@ -47,6 +47,11 @@ class AgentConfig(BaseModel):
     max_tool_result_chars: int = Field(default=20_000, ge=200, description="longer tool results are cut (and say so)")
     fan_out_workers: int = Field(default=4, ge=1, le=64)
     system_prompt: str | None = None
+    offline_index: bool = Field(
+        default=True, description="offline engine: index each root (kept fresh per request) instead of grepping"
+    )
+    offline_index_max_files: int = Field(default=20_000, ge=1, description="files of one root the index takes")
+    offline_index_max_file_bytes: int = Field(default=2_000_000, ge=1, description="larger files are left out")
 
 
 class ContextShares(BaseModel):

@@ -17,6 +17,7 @@ from k2_host.agent.engine import Run
 from k2_host.agent.fanout import combine, sub_questions
 from k2_host.context.followup import resolve
 from k2_host.context.transcript import UserTurn
+from k2_host.engine.index import FolderIndexes
 from k2_host.engine.plan_run import PlanRun
 from k2_host.engine.plans import Plan, PlanRegistry, builtin_plans
 from k2_host.rag.embeddings import LazyEmbedder
@@ -31,13 +32,19 @@ class OfflineEngine:
     name = "offline"
     model = ""
 
-    def __init__(self, embedder: LazyEmbedder | None = None, plans: PlanRegistry | None = None) -> None:
+    def __init__(
+        self,
+        embedder: LazyEmbedder | None = None,
+        plans: PlanRegistry | None = None,
+        indexes: FolderIndexes | None = None,
+    ) -> None:
         self.embedder = embedder
         self.plans = plans if plans is not None else builtin_plans()
+        self.indexes = indexes  # the folder index of each root (None: the files plan greps instead)
 
     async def run(self, run: Run) -> AgentResult:
         started = time.perf_counter()
-        p = PlanRun(run, self.embedder)
+        p = PlanRun(run, self.embedder, self.indexes)
         query = await resolve(run.query, run.history, p.embed)
         if query != run.query:  # a follow-up, made whole from the conversation
             first = run.turns[0]

@@ -20,6 +20,7 @@ from k2_host.results import AgentResult, Citation, Step
 
 if TYPE_CHECKING:
     from k2_host.agent.engine import Run
+    from k2_host.engine.index import FolderIndex, FolderIndexes
     from k2_host.rag.embeddings import LazyEmbedder
 
 logger = logging.getLogger(__name__)
@@ -30,18 +31,19 @@ _EXPECTED = ("not_found", "invalid_arguments", "tool_error")
 
 
 class PlanRun:
-    def __init__(self, run: Run, embedder: LazyEmbedder | None) -> None:
+    def __init__(self, run: Run, embedder: LazyEmbedder | None, indexes: FolderIndexes | None = None) -> None:
         self.run = run
+        self.indexes = IndexAccess(self, indexes) if indexes is not None else None
         self.result: AgentResult = run.result
         self.roots = run.roots
         self.knowledge = run.knowledge
         self._embedder = embedder
         self.step = Step(index=0, kind="plan", text="")
 
-    async def call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        """One tool call of the current step (MCP or local), recorded in the result."""
+    async def call(self, name: str, arguments: dict[str, Any], *, fresh: bool = False) -> ToolResult:
+        """One tool call of the current step (MCP or local), recorded in the result; `fresh`: not from the cache."""
         call = ToolCall(id=f"offline-{len(self.result.tool_calls)}", name=name, arguments=arguments)
-        record, res = await self.run.call_tool(call, self.step.index)
+        record, res = await self.run.call_tool(call, self.step.index, fresh=fresh)
         self.result.tool_calls.append(record)
         self.step.tool_calls.append(record.id)
         self.result.timings.tools_ms += res.duration_ms
@@ -120,6 +122,48 @@ class PlanRun:
                 shown.append(p)
         self.cite(shown)
         return "\n".join(lines)
+
+
+class IndexAccess:
+    """A request's way to the folder indexes: refreshed before use, with an `index` notice when files were read."""
+
+    def __init__(self, p: PlanRun, indexes: FolderIndexes) -> None:
+        self.p = p
+        self.indexes = indexes
+
+    async def fresh(self, p: PlanRun, root: str) -> FolderIndex | None:
+        from k2_host.engine.index import SplitCaller
+        from k2_host.rag.errors import IngestError
+        from k2_host.results import AgentEvent
+
+        index = self.indexes.get(root)
+        if index is None:
+            return None
+
+        class Recorded:  # the listing is one of this request's tool calls
+            async def call(
+                self, name: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None
+            ) -> ToolResult:
+                return await p.call(name, arguments or {}, fresh=True)
+
+        try:
+            stats = await index.refresh(SplitCaller(Recorded(), p.run.upkeep_caller()))
+        except IngestError as exc:
+            p.result.errors.append(f"folder index of {root}: {exc}")
+            return None
+        if stats.read or stats.removed:
+            what = f"indexed {stats.read} file(s) of {root}" + (f", dropped {stats.removed}" if stats.removed else "")
+            rate = f"{stats.read / stats.seconds:.0f} files/s" if stats.seconds > 0 else ""
+            await p.run.emit(
+                AgentEvent(
+                    kind="notice",
+                    text=f"{what}: {stats.units} units in {stats.seconds:.1f} s ({rate})",
+                    data={"index": stats.data()},
+                )
+            )
+        if stats.skipped:
+            logger.info("folder index of %s: %d file(s) left out: %s", root, len(stats.skipped), stats.skipped[:5])
+        return index
 
 
 def join(root: str, rel: str) -> str:

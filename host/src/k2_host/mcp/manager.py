@@ -280,11 +280,17 @@ class ClientManager:
         on_progress: ProgressFnT | None = None,
         approved: bool = False,
         meta: dict[str, Any] | None = None,
+        fresh: bool = False,
     ) -> ToolResult:
         """Call `server.tool` through the pipeline (`k2_host.mcp.middleware`). Never raises for a failure of the
         server or the call: see the module doc."""
         ctx = CallContext(
-            name=name, arguments=arguments or {}, timeout=timeout, on_progress=on_progress, approved=approved
+            name=name,
+            arguments=arguments or {},
+            timeout=timeout,
+            on_progress=on_progress,
+            approved=approved,
+            fresh=fresh,
         )
         if meta:
             ctx.meta.update(meta)
@@ -325,7 +331,7 @@ class ClientManager:
         key = _cache_key(ctx.server, ctx.tool, ctx.arguments)
         if key is None:
             return await call_next(ctx)
-        hit = await self.cache.get(key)
+        hit = None if ctx.fresh else await self.cache.get(key)
         if hit is not None:
             result = ToolResult.model_validate(hit)
             result.cached = True

@@ -38,6 +38,7 @@ class CallContext:
     timeout: float | None = None  # deadline in seconds (None: the server's timeout_s)
     on_progress: ProgressFnT | None = None
     approved: bool = False  # the caller already approved it (skip the policy)
+    fresh: bool = False  # not answered from the result cache (the result is still stored for others)
     meta: dict[str, Any] = field(default_factory=dict)  # sent as the request's `_meta` (e.g. traceparent)
     server: str = ""
     tool: str = ""  # the server's own (bare) tool name

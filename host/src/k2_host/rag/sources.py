@@ -118,12 +118,26 @@ async def list_files(
         if classify(path) is None:
             return [], [f"{path!r}: not a kind of file that is indexed (text, markdown, code, HTML, PDF)"]
         return [path], []
+    entries, warnings = await list_tree(caller, path, max_files=max_files, timeout=timeout)
+    files: list[str] = []
+    for full, size, _mtime in entries:
+        if size > max_bytes:
+            warnings.append(f"{full!r}: {size} bytes, over the {max_bytes}-byte limit; skipped")
+        else:
+            files.append(full)
+    return files, warnings
+
+
+async def list_tree(
+    caller: ToolCaller, path: str, *, max_files: int, timeout: float
+) -> tuple[list[tuple[str, int, str | None]], list[str]]:
+    """((path, size, mtime) of every indexable file below the folder `path`, sorted; warnings)."""
     args = {"path": path, "max_depth": 32, "max_entries": max_files}
     tree = (await call(caller, "filesystem.directory_tree", args, timeout)).structured or {}
     warnings: list[str] = []
     if tree.get("truncated"):
         warnings.append(f"{path!r}: the folder listing was cut ({tree.get('truncation_reason')}); some files left out")
-    files: list[str] = []
+    entries: list[tuple[str, int, str | None]] = []
     base = path.rstrip("/") or "/"
 
     def walk(nodes: list[dict[str, Any]], prefix: str) -> None:
@@ -132,13 +146,10 @@ async def list_files(
             if node.get("kind") == "directory":
                 walk(node.get("children") or [], full)
             elif node.get("kind") == "file" and classify(full) is not None:
-                if (node.get("size") or 0) > max_bytes:
-                    warnings.append(f"{full!r}: {node.get('size')} bytes, over the {max_bytes}-byte limit; skipped")
-                else:
-                    files.append(full)
+                entries.append((full, int(node.get("size") or 0), node.get("mtime")))
 
     walk(tree.get("tree") or [], base)
-    return sorted(files), warnings
+    return sorted(entries), warnings
 
 
 async def read_document(caller: ToolCaller, path: str, *, timeout: float) -> Document:
@@ -165,18 +176,25 @@ async def read_document(caller: ToolCaller, path: str, *, timeout: float) -> Doc
         text, pages = pdf_to_text(data, name=path)
         meta["pages"] = pages
     else:
-        parts = [str((first.structured or {}).get("content", first.text))]
-        slice_ = first.structured or {}
-        while slice_.get("truncated") and slice_.get("next_offset") is not None:
-            args = {"path": path, "offset": slice_["next_offset"], "limit": READ_LINES}
-            nxt = await call(caller, "filesystem.read_file", args, timeout)
-            slice_ = nxt.structured or {}
-            parts.append(str(slice_.get("content", "")))
-        text = "".join(parts)
+        text = await read_text(caller, path, timeout=timeout, first=first)
         if kind == "html":
             text, page_title = html_to_text(text)
             title = page_title or title
     return Document(f"file:{path}", text, kind, path, "file", title=title, meta=meta)
+
+
+async def read_text(caller: ToolCaller, path: str, *, timeout: float, first: ToolResult | None = None) -> str:
+    """A text file's whole content, read through `filesystem.read_file` a window of lines at a time."""
+    if first is None:
+        first = await call(caller, "filesystem.read_file", {"path": path, "limit": READ_LINES}, timeout)
+    parts = [str((first.structured or {}).get("content", first.text))]
+    slice_ = first.structured or {}
+    while slice_.get("truncated") and slice_.get("next_offset") is not None:
+        args = {"path": path, "offset": slice_["next_offset"], "limit": READ_LINES}
+        nxt = await call(caller, "filesystem.read_file", args, timeout)
+        slice_ = nxt.structured or {}
+        parts.append(str(slice_.get("content", "")))
+    return "".join(parts)
 
 
 async def fetch_page(caller: ToolCaller, url: str, *, timeout: float, max_windows: int = 100) -> Document:
