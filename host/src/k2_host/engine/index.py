@@ -117,6 +117,7 @@ class FolderIndex:
             self.path = folder / f"{hashlib.sha256(self.root.encode()).hexdigest()[:16]}.sqlite"
         self.db = self._open()
         self._idf: dict[str, float] = {}
+        self._idf_default = 10.0
         self._trees: dict[str, list[str]] | None = None
 
     # --- storage --------------------------------------------------------------------------------------
@@ -306,7 +307,7 @@ class FolderIndex:
     # --- search ---------------------------------------------------------------------------------------
 
     def idf(self, term: str) -> float:
-        return self._idf.get(term, getattr(self, "_idf_default", 10.0))
+        return self._idf.get(term, self._idf_default)
 
     def known(self, term: str) -> bool:
         return term in self._idf

@@ -14,6 +14,7 @@ or context), then a dense similarity on the shortlist, then the kind's prior; su
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Awaitable, Callable
@@ -300,7 +301,6 @@ async def rank(q: Question, index: FolderIndex, embed: Embed | None, *, shortlis
 class Answer:
     headline: str
     cite: list[Hit]  # first: the line the answer comes from
-    also: list[str] = field(default_factory=list)
     score: float = 0.0
 
 
@@ -309,28 +309,17 @@ def flat(text: str) -> str:
 
 
 def _best_line(q: Question, hit: Hit) -> tuple[int, str]:
-    """The line of a sentence unit that holds most of the question's subject (its first on a tie)."""
+    """The line of a sentence unit that holds its value, else most of the question's subject (first on a tie)."""
     pieces = hit.text.split("\n")
-    if len(pieces) == 1:
-        return hit.line, pieces[0]
-    if hit.value:
-        for i, piece in enumerate(pieces):
-            if hit.value in piece:
-                return hit.line - _value_index(pieces, hit) + i, piece
-    first = hit.line - _value_index(pieces, hit)
+    # a unit with a value points at the piece holding it; otherwise at its first piece
+    at = next((i for i, piece in enumerate(pieces) if hit.value and hit.value in piece), None)
+    first = hit.line - (at or 0)
+    if at is not None:
+        return hit.line, pieces[at]
     own = set(tokens(hit.name))  # the words naming what the sentence is about say nothing new
     weights = [sum(q.terms[w] for w in set(tokens(p)) if w in q.subject and w not in own) for p in pieces]
     i = max(range(len(pieces)), key=lambda i: (weights[i], -i))
     return first + i, pieces[i]
-
-
-def _value_index(pieces: list[str], hit: Hit) -> int:
-    """Which piece the unit's own line is (a unit with a value points at the piece holding it)."""
-    if hit.value:
-        for i, piece in enumerate(pieces):
-            if hit.value in piece:
-                return i
-    return 0
 
 
 def _strip_quotes(v: str) -> str:
@@ -429,7 +418,7 @@ def extract(q: Question, best: Hit, index: FolderIndex) -> Answer | None:
     if best.kind in ("doc", "md") and "\n" in best.text:
         line, _ = _best_line(q, best)
         where = f"{best.path}, line {line}"
-        best = Hit(**{**best.__dict__, "line": line})
+        best = dataclasses.replace(best, line=line)
     if q.kind == "setting" and best.kind not in ("doc", "md"):
         return None  # what a setting does is said in prose, not in the line that sets it
     if q.kind in ("setting",) or (best.kind in ("doc", "md") and not best.value):

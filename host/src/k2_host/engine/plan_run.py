@@ -131,7 +131,8 @@ class IndexAccess:
         self.p = p
         self.indexes = indexes
 
-    async def fresh(self, p: PlanRun, root: str) -> FolderIndex | None:
+    async def fresh(self, root: str) -> FolderIndex | None:
+        p = self.p
         from k2_host.engine.index import SplitCaller
         from k2_host.rag.errors import IngestError
         from k2_host.results import AgentEvent

@@ -3,7 +3,7 @@
 Each request refreshes the index (the folder listing is this request's recorded `filesystem.directory_tree`
 call; files new or changed since are read as upkeep), ranks the units, extracts the value the question asks
 for and reads the cited lines again with `filesystem.read_file` so the answer quotes the file as it is now.
-Without an index (the engine built with `index=False`) it falls back to grep and name search over the roots.
+Without an index (`agent.offline_index = false`, or a state dir it cannot write) it greps and searches names.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from k2_host.engine import text as tx
-from k2_host.engine.index import FolderIndex
 from k2_host.engine.lookup import Answer, Question, answer, rank
 from k2_host.engine.plan_run import PlanRun, join
 from k2_host.engine.plans import Plan
@@ -21,25 +20,24 @@ from k2_host.engine.text import Passage
 async def run(p: PlanRun, query: str) -> str | None:
     if p.indexes is None or not p.roots:
         return await grep_answer(p, query)
-    best: tuple[float, str, Answer, FolderIndex] | None = None
+    best: tuple[float, str, Answer] | None = None
     for root in p.roots:
-        index = await p.indexes.fresh(p, root)
+        index = await p.indexes.fresh(root)
         if index is None:
             return await grep_answer(p, query)
         q = Question.read(query, index.trees(), index)
         ranked = await rank(q, index, p.embed)
         found = answer(q, ranked, index)
         if found is not None and (best is None or found.score > best[0]):
-            best = (found.score, root, found, index)
+            best = (found.score, root, found)
     if best is None:
         return None
-    _, root, found, index = best
+    _, root, found = best
     return await confirm(p, root, found)
 
 
 async def confirm(p: PlanRun, root: str, found: Answer) -> str | None:
     """Read the cited lines from the file as it is now; a line that changed since it was indexed is not cited."""
-    lines: list[str] = [found.headline]
     cited: list[Passage] = []
     for hit in found.cite:
         path = join(root, hit.path)
@@ -52,10 +50,8 @@ async def confirm(p: PlanRun, root: str, found: Answer) -> str | None:
         if want is not None and want.rstrip("…").strip() not in now.strip() and now.strip() not in want:
             return None  # the file changed under the index: the next refresh reads it again
         cited.append(Passage(path, now.strip(), now.strip(), location=f"line {first}"))
-    for extra in found.also:
-        lines.append(extra)
     p.cite(cited)
-    return "\n".join(lines)
+    return found.headline
 
 
 async def grep_answer(p: PlanRun, query: str) -> str | None:
