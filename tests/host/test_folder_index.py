@@ -169,3 +169,28 @@ async def test_questions_over_installed_packages_are_answered_with_the_right_lin
                 if not g.ok:
                     failures.append(f"{q.id}: {g.why}: {g.headline}")
     assert failures == []
+
+
+@pytest.mark.anyio
+@pytest.mark.slow
+async def test_oversized_binary_and_broken_files_are_left_out_without_breaking_the_index(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "config.py").write_text("MAX_UPLOAD_BYTES = 1048576\n")
+    (root / "huge.md").write_text("The default upload limit is `7`.\n" * 4000)  # over the byte limit below
+    (root / "broken.py").write_text("def f(:\n    PORT = 8443\n")  # does not parse: kept as plain lines
+    (root / "latin1.txt").write_bytes("caf\xe9 limit 12\n".encode("latin-1"))  # not UTF-8
+    events: list[AgentEvent] = []
+
+    async def on_event(e: AgentEvent) -> None:
+        events.append(e)
+
+    overrides = {"agent": {"offline_index_max_file_bytes": 50_000}}
+    with anyio.fail_after(180):
+        async with Agent.from_config(None, root=root, overrides=overrides) as agent:
+            limit = await agent.ask("What is the max upload bytes setting?", on_event=on_event)
+            port = await agent.ask("What is the PORT in broken.py?", on_event=on_event)
+    stats = _index_notices(events)[0]
+    assert stats["skipped"] == 1 and stats["files"] == 3  # huge.md left out (and counted), the rest indexed
+    assert "1048576" in limit.answer.splitlines()[1] and limit.citations[0].source.endswith("config.py")
+    assert "8443" in port.answer.splitlines()[1] and port.citations[0].location == "line 2"
