@@ -170,8 +170,8 @@ def test_asks_are_recorded_as_trajectories_and_sessions_listed(tmp_path: Path) -
     assert row["engine"] == "offline" and row["session_id"] == "deploys" and row["tool_calls"] > 0
     shown = json.loads(k2("trajectories", row["id"], cwd=proj).stdout)
     assert shown["answer"].splitlines()[1].startswith("8443")
-    grep = next(c for c in shown["tool_calls"] if c["name"] == "filesystem.grep")
-    assert grep["result"]["structured"]["matches"]  # the whole result, not a summary
+    listing = next(c for c in shown["tool_calls"] if c["name"] == "filesystem.directory_tree")
+    assert listing["result"]["structured"]["tree"]  # the whole result, not a summary
     sessions = json.loads(k2("--json", "sessions", cwd=proj).stdout)
     assert [(s["id"], s["turns"]) for s in sessions] == [("deploys", 2)]
     missing = k2("trajectories", "no-such-id", cwd=proj)
