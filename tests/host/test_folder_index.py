@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -99,6 +100,9 @@ async def test_the_index_is_built_once_and_refreshed_with_changed_files_only(tmp
     settings = root / "app" / "settings.py"
     settings.write_text('"""Settings."""\nREQUEST_TIMEOUT = 30  # seconds\nRETRIES = 2\n')
     (root / "app" / "other.py").write_text("def helper(width=80):\n    return width\n")
+    past = time.time() - 60  # files modified just before a read are read again (racy mtime), so age them
+    for path in (settings, root / "app" / "other.py"):
+        os.utime(path, (past, past))
     events: list[AgentEvent] = []
 
     async def on_event(e: AgentEvent) -> None:
@@ -114,7 +118,7 @@ async def test_the_index_is_built_once_and_refreshed_with_changed_files_only(tmp
             unchanged = _index_notices(events)
             events.clear()
             settings.write_text('"""Settings."""\nREQUEST_TIMEOUT = 45  # seconds\nRETRIES = 2\n')  # same size
-            os.utime(settings, (settings.stat().st_atime, settings.stat().st_mtime + 5))
+            os.utime(settings, (past + 30, past + 30))
             edited = await agent.ask(question, on_event=on_event)
             refreshed = _index_notices(events)
             events.clear()
