@@ -63,6 +63,14 @@ class Question:
     answers: list[str]
     file: str | None
     evidence: str | None
+    # other lines of the folder that state the same answer to the same question, as [file, evidence] pairs
+    # (the default in a defaults table and again in the README); a citation of any of them is right
+    also: list[list[str]] = field(default_factory=list)
+
+    def places(self) -> list[tuple[str, str]]:
+        """(file, evidence) of every line that answers the question, the main one first."""
+        main = [(self.file, self.evidence)] if self.file is not None and self.evidence is not None else []
+        return main + [(f, e) for f, e in self.also]
 
     @property
     def absent(self) -> bool:
@@ -143,31 +151,36 @@ def build_workspace(dest: Path, trees: Sequence[str] | None = None) -> Workspace
     return ws
 
 
-def evidence_line(q: Question, root: Path) -> int:
-    """The 1-based line of the first occurrence of the evidence in root/q.file (ValueError if it is not there)."""
-    if q.file is None or q.evidence is None:
-        raise ValueError(f"{q.id}: no evidence (absent question)")
-    for n, line in enumerate((root / q.file).read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        if q.evidence in line:
+def evidence_line(q: Question, root: Path, place: tuple[str, str] | None = None) -> int:
+    """The 1-based line of the first occurrence of the evidence (of q's main place unless one is given) in its
+    file (ValueError if it is not there)."""
+    if place is None:
+        if q.file is None or q.evidence is None:
+            raise ValueError(f"{q.id}: no evidence (absent question)")
+        place = (q.file, q.evidence)
+    file, evidence = place
+    for n, line in enumerate((root / file).read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if evidence in line:
             return n
-    raise ValueError(f"{q.id}: evidence not found in {q.file}")
+    raise ValueError(f"{q.id}: evidence not found in {file}")
 
 
 def check_evidence(q: Question, root: Path) -> str | None:
-    """None when the evidence occurs in root/q.file and its line holds one of the answers, else what is wrong."""
+    """None when each evidence occurs in its file and its line holds one of the answers, else what is wrong."""
     if q.absent:
         return None
     if q.file is None or q.evidence is None or not q.answers:
         return f"{q.id}: answerable question without file/evidence/answers"
-    try:
-        n = evidence_line(q, root)
-    except OSError as e:
-        return f"{q.id}: cannot read {q.file}: {e}"
-    except ValueError as e:
-        return str(e)
-    line = (root / q.file).read_text(encoding="utf-8", errors="replace").splitlines()[n - 1].lower()
-    if not any(a.lower() in line for a in q.answers):
-        return f"{q.id}: {q.file} line {n} holds none of {q.answers}"
+    for place in q.places():
+        try:
+            n = evidence_line(q, root, place)
+        except OSError as e:
+            return f"{q.id}: cannot read {place[0]}: {e}"
+        except ValueError as e:
+            return str(e)
+        line = (root / place[0]).read_text(encoding="utf-8", errors="replace").splitlines()[n - 1].lower()
+        if not any(a.lower() in line for a in q.answers):
+            return f"{q.id}: {place[0]} line {n} holds none of {q.answers}"
     return None
 
 
@@ -206,15 +219,15 @@ def grade(q: Question, result: AgentResult, root: Path) -> Grade:
         return Grade(abstained, "abstained" if abstained else "answered instead of abstaining", head)
     if not any(a.lower() in head.lower() for a in q.answers):
         return Grade(False, "abstained" if abstained else "answer not in headline", head)
-    assert q.file is not None
-    want = evidence_line(q, root)
+    wants = [(file, evidence_line(q, root, (file, evidence))) for file, evidence in q.places()]
+    want = f"{wants[0][0]} line {wants[0][1]}" + (f" (or {len(wants) - 1} other)" if len(wants) > 1 else "")
     if not result.citations:
-        return Grade(False, f"no citation, want {q.file} line {want}", head)
+        return Grade(False, f"no citation, want {want}", head)
     c = result.citations[0]
     m = _LINE.search(c.location or "")
     got = int(m.group(1)) if m else None
-    if not _same_file(c.source, root / q.file, root) or got is None or abs(got - want) > 2:
-        return Grade(False, f"cited {c.source} {c.location or '(no line)'}, want {q.file} line {want}", head)
+    if got is None or not any(_same_file(c.source, root / f, root) and abs(got - n) <= 2 for f, n in wants):
+        return Grade(False, f"cited {c.source} {c.location or '(no line)'}, want {want}", head)
     return Grade(True, "ok", head)
 
 
