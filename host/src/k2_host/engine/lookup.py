@@ -34,6 +34,7 @@ _GENERIC_WORDS = """default defaults value values set setting settings installed
     behavior kind type exactly many long much large size maximum minimum limit option options"""
 GENERIC = {tokens(w)[0] for w in _GENERIC_WORDS.split()}
 MIN_SCORE = 1.0  # a best candidate scoring below this is not an answer (tuned on the development set)
+MIN_COVERAGE = 0.15  # nor one that covers less of the question's subject than this, however good its priors
 
 _NAME_Q = re.compile(
     r"(?i)^\s*(?:which|what)\b(?:\s+\w+){0,4}?\s+(?:class|function|exception|error|decorator|filter|recipe|strategy|"
@@ -57,6 +58,8 @@ _NUMERIC_Q = re.compile(
 _SENTINELS = {"None", "...", "null", "undefined", "UNSET", "NotImplemented", "MISSING", "_missing", "missing"}
 _DEFAULT_Q = re.compile(r"(?i)\bby\s+default\b|\bdefault\b")
 _ERROR_Q = re.compile(r"(?i)\b(?:exception|error)\b")
+_MENTIONED = re.compile(r"(?::(?:class|exc):)?`~?(?:[\w.]+\.)?([A-Z][A-Za-z0-9]+)`")  # `HTTPStatusError`, :exc:`x.Y`
+_ENV_TEMPLATE = re.compile(r"""\bf["']([\w{}]*_[\w{}]*)["']\.upper\(\)""")  # f"_{prog_name}_COMPLETE".upper()
 _IDENT_VALUE = re.compile(r"^[A-Za-z_][\w.]*(?:\(\))?$")
 _UPPER_NAME = re.compile(
     r"""["'`]\$?([A-Z][A-Z0-9]*_[A-Z0-9_]+|[A-Z]{3,})["'`]|process\.env\.([A-Z][A-Z0-9_]+)|\b([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b"""
@@ -111,11 +114,11 @@ class Question:
                 weight *= 0.5
             terms[w] = weight
         compounds: dict[str, tuple[str, str]] = {}
-        seq = [t for t in tokens(text) if t in terms]
-        for a, b in itertools.pairwise(seq):
-            joined = a + b
-            if index.known(joined) and joined not in terms:
-                compounds[joined] = (a, b)  # "progress bar" is `progressbar` in code
+        for x, y in itertools.pairwise(re.findall(r"[A-Za-z]+", text.lower())):
+            a, b, joined = tokens(x), tokens(y), tokens(x + y)  # joined before stemming: progress+bar, not progres+
+            single = len(a) == len(b) == len(joined) == 1
+            if single and a[0] in terms and b[0] in terms and joined[0] not in terms and index.known(joined[0]):
+                compounds[joined[0]] = (a[0], b[0])  # "progress bar" is `progressbar` in code
         subject = {w for w in terms if w not in GENERIC and w not in tree_words}
         plain = [w.lower() for w in re.findall(r"[A-Za-z_][\w\-]*", text)]
         idents = {w.replace("_", "").replace("-", "") for w in plain if len(w) > 3}
@@ -166,6 +169,14 @@ def coverage(q: Question, hit: Hit) -> tuple[float, float]:
         if w in q.subject:
             subject_got += weight * best
     return got / total, (subject_got / subject_total if q.subject else got / total)
+
+
+def spelled(q: Question, name: str) -> bool:
+    """The question writes this identifier itself (`raise_for_status()`, `Undefined`): it is what the question is
+    about, so not the name it asks for. Plain lowercase words (`retry`) are English as often as code."""
+    if len(name) < 3 or not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", q.text):
+        return False
+    return "_" in name.strip("_") or not name.islower() or f"{name}(" in q.text
 
 
 def _norm(name: str) -> str:
@@ -268,7 +279,7 @@ async def rank(q: Question, index: FolderIndex, embed: Embed | None, *, shortlis
         exact = (0.2 if len(norm) > 6 or "_" in h.name.strip("_") else 0.1) if h.name and norm in q.idents else 0.0
         exact += 0.1 if h.name and len(h.name) > 3 and re.search(rf"(?<!\w){re.escape(h.name)}(?!\w)", q.text) else 0.0
         exact += 0.15 if len(owner) > 4 and owner in q.idents else 0.0
-        public = 0.03 if not re.search(r"(?:^|/)_[a-z]", h.path) else 0.0
+        public = 0.1 if not re.search(r"(?:^|/)_[a-z]", h.path) else 0.0
         depth = 0.04 * max(0, h.path.count("/") - (2 if h.tree.startswith("node_modules/") else 1))
         pri = prior(q, h)
         if (
@@ -279,6 +290,8 @@ async def rank(q: Question, index: FolderIndex, embed: Embed | None, *, shortlis
             and _sentinel(index, h.value, memo)
         ):
             pri = -0.1  # `timeout=USE_CLIENT_DEFAULT`: a marker, not the value
+        if q.kind == "name" and h.kind in ("def", "class") and spelled(q, h.name):
+            exact, pri = 0.0, -0.2  # "which exception does `raise_for_status()` raise": not raise_for_status
         score = lex + 0.3 * named + exact + pri + public - depth
         if q.trees and h.tree not in q.trees:
             score *= 0.5
@@ -337,9 +350,17 @@ def answer(q: Question, ranked: list[Ranked], index: FolderIndex, *, tries: int 
         found = _version(q, index)
         if found is not None:
             return found
-    # a name is asked for by what it does, in words its definition seldom uses: a lower bar
-    floor = max(MIN_SCORE - (0.1 if q.kind == "name" else 0.0), 0.75 * ranked[0].score)
-    usable = [r for r in ranked[:tries] if r.score >= floor]
+    # a name (a class, an environment variable) is asked for by what it does, in words its definition seldom
+    # uses: a lower bar
+    floor = max(MIN_SCORE - {"name": 0.1, "env": 0.2}.get(q.kind, 0.0), 0.75 * ranked[0].score)
+    # a unit the question names (`reraise`) may cover little else of it, unless a name is asked for: then the
+    # named unit is what the question is about, not its answer
+    named_ok = q.kind != "name"
+    usable = [
+        r
+        for r in ranked[:tries]
+        if r.score >= floor and (r.coverage >= MIN_COVERAGE or (named_ok and r.why["exact"] >= 0.2))
+    ]
     if q.kind == "value":  # prose that names a setting vouches for the code that gives its value
         named = {r.hit.name: r.score for r in usable if r.hit.kind in ("doc", "md") and r.hit.name and not r.hit.value}
         backed = [
@@ -359,6 +380,15 @@ def answer(q: Question, ranked: list[Ranked], index: FolderIndex, *, tries: int 
                 found.score = r.score
                 return found
     return None
+
+
+def env_name(text: str) -> str | None:
+    """The environment variable a line names: `"PAGER"`, `process.env.NODE_ENV`, `f"_{prog}_COMPLETE".upper()`."""
+    m = _UPPER_NAME.search(text)
+    if m:
+        return next(g for g in m.groups() if g)
+    m = _ENV_TEMPLATE.search(text)
+    return m.group(1).upper() if m else None
 
 
 def _version(q: Question, index: FolderIndex) -> Answer | None:
@@ -391,17 +421,32 @@ def extract(q: Question, best: Hit, index: FolderIndex) -> Answer | None:
             d = next((h for h in index.classes(raised.group(1)) if h.tree == best.tree), None)
             if d is not None:
                 return Answer(f"`{d.name}` — from {d.path}, line {d.line}: `{d.text}` (raised at {where})", [d, best])
+        if best.kind in ("doc", "md"):  # prose that names a class or function: its definition
+            for name in dict.fromkeys(_MENTIONED.findall(best.text)):
+                d = next((h for h in index.classes(name) if h.tree == best.tree), None)
+                if d is not None and not spelled(q, name):
+                    return Answer(
+                        f"`{d.name}` — from {d.path}, line {d.line}: `{d.text}` ({flat(best.text)})", [d, best]
+                    )
         owner = best.scope.split()[-1].rsplit(".", 1)[-1] if best.scope else ""
         d = index.definition_of(best.path, owner, best.line) if owner and best.kind == "doc" else None
+        if d is not None and spelled(q, d.name):
+            return None
         if d is None:
             return None
         return Answer(f"`{d.name}` — from {d.path}, line {d.line}: `{d.text}` ({best.text})", [d, best])
     if q.kind == "env":
-        m = _UPPER_NAME.search(best.text)
-        if not m:
+        name = env_name(best.text)
+        if name is not None:
+            return Answer(f"`{name}` — from {where}: {shown}", [best])
+        if best.kind != "doc" or not best.name:
             return None
-        name = next(g for g in m.groups() if g)
-        return Answer(f"`{name}` — from {where}: {shown}", [best])
+        # ":param complete_var: Name of the environment variable …": the name the code gives that parameter
+        for d in index.definitions(best.name):
+            name = env_name(d.text) if d.tree == best.tree else None
+            if name is not None:
+                return Answer(f"`{name}` — from {d.path}, line {d.line}: `{d.text}` ({flat(best.text)})", [d, best])
+        return None
     if q.kind == "version":
         m = re.match(r"""\s*[f]?["'`]?v?(\d+(?:\.\d+)+[\w.\-]*)""", best.value)
         if not m:
