@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from k2_codeexec.config import CodeExecSettings
 from k2_codeexec.server import CodeExecMCP, build_server
@@ -115,6 +116,14 @@ async def serve_with_server(settings: CodeExecSettings) -> AsyncIterator[tuple[C
     server = build_server(settings)
     async with Client(server) as client:
         yield client, server
+
+
+async def until(done: Callable[[], bool], client: Client, *, limit: float = 60) -> None:
+    """Wait until `done()` holds, one round trip to the server at a time (no sleeps); `limit` only bounds a
+    hang, it is no assertion on time."""
+    with anyio.fail_after(limit):
+        while not done():
+            await client.list_tools()
 
 
 def kind(result: CallToolResult) -> str | None:

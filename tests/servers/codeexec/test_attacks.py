@@ -66,12 +66,11 @@ async def test_host_secret_file_cannot_be_read_by_its_absolute_path(world: World
 
 
 async def test_shell_cannot_find_the_host_secret_anywhere_it_can_see(world: World) -> None:
-    # /run holds the captured output of this very command; /proc its command line. The installed packages
-    # (site-packages, bound read-only with the interpreter) are left out: with the host's torch and friends in
-    # the same virtual environment they are gigabytes, more than grep reads within the time limit.
-    excluded = " ".join(f"--exclude-dir={d}" for d in ("proc", "sys", "usr", "run", "site-packages"))
+    # /run holds the captured output of this very command; /proc its command line. Everything else visible is
+    # searched, the interpreter's standard library included (the server's site-packages are not mounted).
+    excluded = " ".join(f"--exclude-dir={d}" for d in ("proc", "sys", "usr", "run"))
     cmd = f"grep -rs {excluded} -l {SECRET} / ; echo done"
-    r = await attack(world, "execute_shell", {"command": cmd})
+    r = await attack(world, "execute_shell", {"command": cmd, "timeout": 120}, timeout_s=120)  # a cold disk is slow
     assert r["stdout"] == "done\n", r
 
 
@@ -286,7 +285,7 @@ async def test_only_a_private_loopback_interface_exists(world: World) -> None:
 
 async def test_python_infinite_loop_is_killed_at_the_timeout(world: World) -> None:
     r = await attack(world, "execute_python", {"code": "while True: pass", "timeout": 1})
-    assert r["timed_out"] and r["duration_s"] < 5
+    assert r["timed_out"] and r["exit_code"] == -9  # killed at the limit (attack() checks no process is left)
 
 
 async def test_shell_infinite_loop_is_killed_at_the_timeout(world: World) -> None:

@@ -8,7 +8,7 @@ import anyio
 import pytest
 from mcp.types import ImageContent
 
-from tests.servers.codeexec.conftest import World, kind, need_sandbox, ok, sandbox_children, serve, text
+from tests.servers.codeexec.conftest import World, kind, need_sandbox, ok, sandbox_children, serve, text, until
 
 pytestmark = pytest.mark.anyio
 
@@ -26,6 +26,24 @@ fake.figure = lambda n: Fig()
 fake.close = lambda which: None
 sys.modules["matplotlib.pyplot"] = fake
 """
+# Sandboxed code that says it has started (the file `started` in its workspace), then waits until the test lets
+# it go on (the test writes `go` into the workspace from the host side).
+START_AND_WAIT_FOR_GO = """
+import os, time
+open('started', 'w').close()
+while not os.path.exists('go'):
+    time.sleep(0.01)
+'done'
+"""
+
+
+def started_workspaces(world: World) -> list[str]:
+    return sorted(p.parent.name for p in world.workspaces.glob("ws-*/started"))
+
+
+def let_them_go(world: World) -> None:
+    for ws in world.workspaces.glob("ws-*"):
+        (ws / "go").touch()
 
 
 async def test_python_returns_output_exit_code_and_the_final_expression(world: World) -> None:
@@ -151,22 +169,34 @@ async def test_figures_come_back_as_image_content(world: World) -> None:
 
 async def test_long_runs_send_progress_notifications(world: World) -> None:
     need_sandbox()
-    seen: list[float] = []
+    seen: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        seen.append(progress)
+        seen.append((progress, total, message))
+        let_them_go(world)  # the run ends only once a notification has arrived
 
-    async with serve(world.settings()) as c:
-        code = "import time\ntime.sleep(1.6)\n'done'"
-        r = ok(await c.call_tool("execute_python", {"code": code}, progress_callback=on_progress))
-    assert r["value"] == "'done'" and seen and seen[0] >= 0.9
+    async with serve(world.settings(timeout_s=60, warm_pool=0)) as c:
+        r = ok(
+            await c.call_tool(
+                "execute_python", {"code": START_AND_WAIT_FOR_GO, "timeout": 50}, progress_callback=on_progress
+            )
+        )
+    assert r["value"] == "'done'" and not r["timed_out"]
+    assert seen and all(total == 50 and message and message.startswith("running for") for _, total, message in seen)
+    progress = [p for p, _, _ in seen]
+    assert progress == sorted(progress) and progress[0] > 0
 
 
 async def test_timeout_kills_the_run_and_reports_timed_out(world: World) -> None:
     need_sandbox()
-    async with serve(world.settings()) as c:
-        r = ok(await c.call_tool("execute_shell", {"command": "sleep 30", "timeout": 0.5}))
-    assert r["timed_out"] is True and r["exit_code"] == -9 and r["duration_s"] < 5
+    async with serve(world.settings(warm_pool=0)) as c:
+        # a command that never ends by itself: only the kill at the time limit ends it
+        r = ok(
+            await c.call_tool("execute_shell", {"command": "touch started; sleep infinity; touch ended", "timeout": 1})
+        )
+        assert sandbox_children() == []  # answered once the whole sandbox was gone
+    assert r["timed_out"] is True and r["exit_code"] == -9 and r["stdout"] == ""
+    assert r["files"] == [{"path": "started", "change": "created", "size": 0}]  # it ran, and never went on
 
 
 async def test_session_timeout_closes_the_session(world: World) -> None:
@@ -180,30 +210,38 @@ async def test_session_timeout_closes_the_session(world: World) -> None:
 
 async def test_client_cancellation_kills_the_process_tree(world: World) -> None:
     need_sandbox()
-    async with serve(world.settings(warm_pool=0)) as c:
-        with anyio.move_on_after(1.0):
-            await c.call_tool("execute_shell", {"command": "sleep 60"})
-        with anyio.fail_after(10):
-            while sandbox_children():
-                await c.list_tools()  # a round trip while the tree dies
+    finished: list[object] = []
+    async with serve(world.settings(warm_pool=0, timeout_s=60)) as c:
+        async with anyio.create_task_group() as tg:
+
+            async def call() -> None:
+                finished.append(await c.call_tool("execute_shell", {"command": "touch started; sleep infinity"}))
+
+            tg.start_soon(call)
+            await until(lambda: len(started_workspaces(world)) == 1, c)  # the command is running
+            assert sandbox_children()
+            tg.cancel_scope.cancel()  # the client gives up on the call
+        await until(lambda: not sandbox_children(), c)  # the tree dies
         r = ok(await c.call_tool("execute_python", {"code": "'still serving'"}))
-    assert r["value"] == "'still serving'"
+    assert finished == [] and r["value"] == "'still serving'"
 
 
 async def test_several_executions_run_at_once(world: World) -> None:
     need_sandbox()
-    results: list[float] = []
-    async with serve(world.settings(max_concurrent=4, warm_pool=0)) as c:
+    results: list[dict[str, object]] = []
+    async with serve(world.settings(max_concurrent=4, warm_pool=0, timeout_s=60)) as c:
 
         async def one() -> None:
-            results.append(ok(await c.call_tool("execute_shell", {"command": "sleep 1"}))["duration_s"])
+            results.append(ok(await c.call_tool("execute_python", {"code": START_AND_WAIT_FOR_GO})))
 
-        started = anyio.current_time()
         async with anyio.create_task_group() as tg:
             for _ in range(4):
                 tg.start_soon(one)
-        elapsed = anyio.current_time() - started
-    assert len(results) == 4 and elapsed < 3.5
+            # all four have started while none can finish (each waits for `go`): they run at the same time
+            await until(lambda: len(started_workspaces(world)) == 4, c)
+            assert results == []
+            let_them_go(world)
+    assert [(r["value"], r["timed_out"]) for r in results] == [("'done'", False)] * 4
 
 
 async def test_paths_leaving_the_workspace_are_refused(world: World) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +33,11 @@ class CodeExecSettings(ServerSettings):
     max_processes: int = Field(128, ge=8, le=4096, description="most processes (and threads) in one sandbox")
     max_open_files: int = Field(256, ge=32, le=65536, description="most open files per process")
     tmp_size_mb: int = Field(64, ge=1, le=65536, description="size of the sandbox's private /tmp")
+    packages: Path | None = Field(
+        None,
+        description="the only third-party packages sandboxed code may import: a virtual environment, or a "
+        "site-packages / `pip install --target` directory, mounted read-only (none: the standard library only)",
+    )
 
     @field_validator("workspace")
     @classmethod
@@ -42,6 +48,29 @@ class CodeExecSettings(ServerSettings):
         if real.exists() and not real.is_dir():
             raise ValueError(f"{str(value)!r} is not a directory")
         return real
+
+    @field_validator("packages")
+    @classmethod
+    def _packages(cls, value: Path | None) -> Path | None:
+        return None if value is None else site_packages(value)
+
+
+def site_packages(path: Path) -> Path:
+    """The directory `packages` names, as the site-packages directory to mount: a virtual environment's own
+    (it must be one for this server's Python version), or the directory itself."""
+    real = path.expanduser().resolve()
+    if not real.is_dir():
+        raise ValueError(f"{str(path)!r} is not a directory")
+    if (real / "pyvenv.cfg").is_file():
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        site = real / "lib" / version / "site-packages"
+        if not site.is_dir():
+            raise ValueError(
+                f"{str(path)!r} is a virtual environment without lib/{version}/site-packages: create it with "
+                f"this server's Python {sys.version_info.major}.{sys.version_info.minor}"
+            )
+        return site.resolve()
+    return real
 
 
 def parse_args(argv: Sequence[str] | None = None) -> CodeExecSettings:
@@ -60,6 +89,12 @@ def parse_args(argv: Sequence[str] | None = None) -> CodeExecSettings:
         action="store_const",
         const=True,
         help="run code without bubblewrap if it cannot start (only resource limits apply)",
+    )
+    g.add_argument(
+        "--packages",
+        dest="packages",
+        metavar="DIR",
+        help="packages sandboxed code may import: a venv or a site-packages dir (default: the stdlib only)",
     )
     g.add_argument("--max-sessions", dest="max_sessions", help="most live sessions (default 8)")
     g.add_argument("--max-concurrent", dest="max_concurrent", help="most executions at once (default 4)")

@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import signal
+import site
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ LIMITS = json.loads(os.environ.pop("K2_LIMITS", "{}"))
 WORKDIR = os.environ.pop("K2_WORKSPACE", "/workspace")
 REAP = os.environ.pop("K2_REAP", "") == "1"  # only inside a private pid namespace
 LANDLOCK = os.environ.pop("K2_LANDLOCK", "")  # "" off, "fs" writes only, "fs+net" also no TCP at all
+SITE = os.environ.pop("K2_SITE", "")  # the packages directory the server allows, if any
 NAMESPACE: dict = {"__name__": "__main__", "__builtins__": __builtins__}
 
 
@@ -214,6 +216,8 @@ def handle(req: dict) -> dict:
 def main() -> None:
     os.makedirs(OUT_DIR, exist_ok=True)
     os.chdir(WORKDIR)
+    if SITE:
+        site.addsitedir(SITE)  # with its .pth files, after the standard library
     sys.path.insert(0, WORKDIR)
     set_limits()
     abi = landlock() if LANDLOCK else 0

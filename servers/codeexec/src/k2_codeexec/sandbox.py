@@ -1,9 +1,11 @@
 """Start the runner in a bubblewrap sandbox (or, with the unsafe flag, bare with rlimits) and talk to it.
 
 A sandbox is one `bwrap` process tree: user, pid, mount, network, ipc, uts and cgroup namespaces, uid 65534,
-read-only system directories and interpreter, a private /tmp, the workspace bound read-write at /workspace, a
-scrubbed environment, a seccomp filter and rlimits. Killing it kills bwrap's process group; bwrap's pid 1 dies
-with it (`--die-with-parent`), and with pid 1 the kernel kills every process of the namespace.
+read-only system directories, interpreter and standard library (and the `packages` directory, if set; see
+`interpreter`: nothing else of the server's Python installation is mounted), a read-only root, a private /tmp,
+the workspace bound read-write at /workspace, a scrubbed environment, a seccomp filter and rlimits. Killing it
+kills bwrap's process group; bwrap's pid 1 dies with it (`--die-with-parent`), and with pid 1 the kernel kills
+every process of the namespace.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from k2_codeexec.config import CodeExecSettings
+from k2_codeexec.interpreter import SANDBOX_PACKAGES, SYSTEM_DIRS, Interpreter, find_interpreter
 
 logger = logging.getLogger(__name__)
 
 SANDBOX_UID = 65534
-SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/alternatives", "/etc/localtime", "/etc/ssl/certs")
 BLOCKED_SYSCALLS = (
     "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "unshare",
@@ -136,6 +138,7 @@ class Plan:
     seccomp: bytes | None
     cgroups: bool
     reason: str | None = None
+    python: Interpreter | None = None  # what of the Python installation the sandbox mounts (bubblewrap only)
 
 
 def _bind_args(settings: CodeExecSettings) -> list[str]:
@@ -156,14 +159,10 @@ def _bind_args(settings: CodeExecSettings) -> list[str]:
     return args
 
 
-def _python_binds() -> list[str]:
-    """The server's interpreter, read-only at its own path. Bound after the private /tmp and /run, so that a
-    virtual environment or interpreter installed below /tmp (a CI checkout, say) is not hidden by them."""
-    args: list[str] = []
-    for prefix in sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}):
-        if not prefix.startswith("/usr/"):
-            args += ["--ro-bind", prefix, prefix]
-    return args
+def _python_binds(settings: CodeExecSettings, python: Interpreter) -> list[str]:
+    """The base interpreter, its standard library and the packages directory, read-only. Bound after the private
+    /tmp and /run, so that an interpreter installed below /tmp (a CI checkout, say) is not hidden by them."""
+    return python.bwrap_args(settings.packages)
 
 
 def _prepare_workspace(workspace: Path, plan: Plan) -> None:
@@ -197,13 +196,14 @@ class Sandbox:
             "PYTHONUNBUFFERED": "1",
             "K2_LIMITS": limits,
         }
-        python = [sys.executable, "-I", "-c", runner_source()]
         cgroup = PidsCgroup.create(settings.max_processes) if plan.cgroups else None
         pass_fds: tuple[int, ...] = ()
         seccomp_r = -1
         if plan.isolation == "bubblewrap":
-            assert plan.bwrap is not None
+            assert plan.bwrap is not None and plan.python is not None
             env |= {"K2_REAP": "1", "K2_OUT_DIR": "/run/k2"}
+            if settings.packages is not None:
+                env["K2_SITE"] = SANDBOX_PACKAGES
             env["K2_LANDLOCK"] = "fs" if settings.allow_network else "fs+net"
             argv = [
                 plan.bwrap,
@@ -218,8 +218,8 @@ class Sandbox:
             argv += ["--proc", "/proc", "--dev", "/dev"]
             argv += ["--size", str(settings.tmp_size_mb * 1024 * 1024), "--tmpfs", "/tmp"]  # noqa: S108
             argv += ["--size", str(max(16 * 1024 * 1024, 4 * settings.max_output_bytes)), "--tmpfs", "/run"]
-            argv += _python_binds()
-            argv += ["--bind", str(workspace), "/workspace", "--chdir", "/workspace", "--clearenv"]
+            argv += _python_binds(settings, plan.python)
+            argv += ["--bind", str(workspace), "/workspace", "--remount-ro", "/", "--chdir", "/workspace", "--clearenv"]
             for k, v in env.items():
                 argv += ["--setenv", k, v]
             if plan.seccomp:
@@ -228,13 +228,15 @@ class Sandbox:
                 os.close(seccomp_w)
                 argv += ["--seccomp", str(seccomp_r)]
                 pass_fds = (seccomp_r,)
-            argv += python
+            argv += [plan.python.executable, "-I", "-c", runner_source()]
             run_env: dict[str, str] = {}
             cwd = "/"
         else:
             out_dir = workspace.parent / f".{workspace.name}.run"
             env |= {"K2_OUT_DIR": str(out_dir), "K2_WORKSPACE": str(workspace), "HOME": str(workspace)}
-            argv, run_env, cwd = python, env, str(workspace)
+            if settings.packages is not None:
+                env["K2_SITE"] = str(settings.packages)
+            argv, run_env, cwd = [sys.executable, "-I", "-c", runner_source()], env, str(workspace)
 
         def prepare() -> None:
             if cgroup is not None:
@@ -352,9 +354,14 @@ def probe(settings: CodeExecSettings) -> Plan:
     if cg is not None:
         cg.remove()
     reason = None
+    python: Interpreter | None = None
+    try:
+        python = find_interpreter()
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError) as exc:
+        reason = f"cannot find the interpreter's standard library: {exc}"
     if bwrap is None:
         reason = "bubblewrap (bwrap) is not installed"
-    else:
+    elif python is not None:
         argv = [
             bwrap,
             "--unshare-all",
@@ -366,8 +373,8 @@ def probe(settings: CodeExecSettings) -> Plan:
             str(SANDBOX_UID),
         ]
         argv += [*_bind_args(settings), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108
-        argv += [*_python_binds(), "--clearenv"]
-        argv += [sys.executable, "-I", "-c", "import os; print(os.getuid())"]
+        argv += [*_python_binds(settings, python), "--clearenv"]
+        argv += [python.executable, "-I", "-c", "import ctypes, json, os; print(os.getuid())"]
         try:
             out = subprocess.run(argv, capture_output=True, text=True, timeout=30, env={})
             if out.returncode != 0 or out.stdout.strip() != str(SANDBOX_UID):
@@ -375,6 +382,6 @@ def probe(settings: CodeExecSettings) -> Plan:
         except (OSError, subprocess.TimeoutExpired) as exc:
             reason = f"bubblewrap cannot create the sandbox: {exc}"
     if reason is None:
-        return Plan("bubblewrap", bwrap, seccomp, cgroups)
+        return Plan("bubblewrap", bwrap, seccomp, cgroups, python=python)
     logger.warning("%s", reason)
     return Plan("none", None, None, cgroups, reason)
