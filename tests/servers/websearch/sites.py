@@ -135,6 +135,9 @@ def site_route(h: BaseHTTPRequestHandler, srv: Server) -> None:
             h.end_headers()
         else:
             send(h, 200, article_html("Versioned", [ARTICLE_TEXT]).encode(), "text/html", ETag=ETAG)
+    elif path == "/links.html":
+        items = "".join(f'<li><a href="/link/{i:04d}">link {i:04d}</a></li>' for i in range(2000))
+        send(h, 200, f"<html><body><ul>{items}</ul></body></html>".encode(), "text/html")
     elif path == "/doc.pdf":
         send(h, 200, PDF, "application/pdf")
     elif path == "/data.json":

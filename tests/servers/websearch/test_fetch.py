@@ -185,6 +185,18 @@ async def test_extract_links_lists_absolute_http_links_in_page_order(site: sites
     assert not any(u.startswith("mailto:") for u in urls) and len(urls) == len(set(urls))
 
 
+async def test_extract_links_flags_a_page_cut_at_the_byte_cap(site: sites.Server, tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, site, max_bytes=16 * 1024)) as c:
+        cut = ok(await c.call_tool("extract_links", {"url": site.url("/links.html"), "limit": 1000}))
+    async with serve(make_settings(tmp_path, site)) as c:
+        whole = ok(await c.call_tool("extract_links", {"url": site.url("/links.html"), "limit": 1000}))
+    urls = [link["url"] for link in cut["links"]]
+    # the links before the cut, in order, and no link made of a half-received href
+    assert cut["body_truncated"] is True and cut["truncated"] is False
+    assert 100 < len(urls) < 1000 and urls == [site.url(f"/link/{i:04d}") for i in range(len(urls))]
+    assert whole["body_truncated"] is False and whole["truncated"] is True and len(whole["links"]) == 1000
+
+
 async def test_fetch_many_returns_each_page_or_its_failure_kind(
     site: sites.Server, sentinel: sites.Server, tmp_path: Path
 ) -> None:

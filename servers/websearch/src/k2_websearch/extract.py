@@ -132,11 +132,15 @@ def pdf_text(body: bytes) -> str:
 
 
 def links(page: Fetched, limit: int) -> list[tuple[str, str]]:
-    """(absolute URL, anchor text) of every http(s) link of an HTML page, first occurrence kept, in page order."""
+    """(absolute URL, anchor text) of every http(s) link of an HTML page, first occurrence kept, in page order.
+    A body cut at the byte cap is read up to its last complete tag, so a half-received `href` is no link."""
     if kind_of(page) != "html":
         raise UnsupportedContent(f"{page.final_url!r} is not an HTML page ({page.content_type!r}); it has no links")
+    html = decode(page)
+    if page.truncated:
+        html = html[: html.rfind(">") + 1]
     try:
-        root = lxml.html.fromstring(decode(page))
+        root = lxml.html.fromstring(html)
     except (ParserError, ValueError):
         return []
     base = page.final_url

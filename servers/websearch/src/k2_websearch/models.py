@@ -61,7 +61,10 @@ class PageLinks(BaseModel):
     url: str
     final_url: str
     links: list[Link]
-    truncated: bool
+    truncated: bool = Field(description="the page has more links than `limit`")
+    body_truncated: bool = Field(
+        description="the body passed the server's byte cap and was cut: links past the cut are missing"
+    )
     untrusted: Literal[True] = True
 
 

@@ -98,7 +98,9 @@ def build_server(settings: WebsearchSettings, policy: NetPolicy | None = None) -
         url: UrlArg,
         limit: Annotated[int, Field(ge=1, le=MAX_LINKS, description="Most links to return.")] = 200,
     ) -> Annotated[CallToolResult, PageLinks]:
-        """List the http(s) links of an HTML page as absolute URLs with their anchor text, in page order."""
+        """List the http(s) links of an HTML page as absolute URLs with their anchor text, in page order.
+        `truncated`: there are more than `limit`; `body_truncated`: the page passed the byte cap and was cut, so
+        links after the cut are missing."""
         return typed_result(await _service(ctx).links(url, limit))
 
     @tool(mcp, annotations=read_only("Fetch several pages", open_world=True))

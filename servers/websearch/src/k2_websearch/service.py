@@ -122,6 +122,7 @@ class WebService:
             final_url=page.final_url,
             links=[Link(url=u, text=t) for u, t in found[:limit]],
             truncated=len(found) > limit,
+            body_truncated=page.truncated,
         )
 
     async def fetch_many(self, urls: list[str], max_length: int | None, fmt: Format) -> ManyPages:
