@@ -94,7 +94,13 @@ async def scripted_llm(
     port = sock.getsockname()[1]
     root = f"http://127.0.0.1:{port}"
     state = ScriptedLLM(base_url=f"{root}/v1" if flavor == "openai" else root)
-    app = _app(script, state)
+    async with serving(_app(script, state), sock):
+        yield state
+
+
+@asynccontextmanager
+async def serving(app: Any, sock: socket.socket) -> AsyncIterator[None]:
+    """Serve the ASGI `app` on the listening `sock` (lifespan off: the caller sets up what the app needs)."""
     config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off", ws="none", access_log=False)
     config.load()
     server = uvicorn.Server(config)
@@ -103,7 +109,7 @@ async def scripted_llm(
     # would add a fifth of a second to every test. Closing here is immediate and still waits for every request.
     try:
         await server.startup(sockets=[sock])
-        yield state
+        yield
     finally:
         for listener in server.servers:
             listener.close()

@@ -7,6 +7,7 @@
     k2 call server.tool '{"json": "arguments"}'          one tool call, printed as JSON
     k2 sessions / k2 trajectories / k2 config            kept conversations, recorded requests, settings
     k2 ingest PATH|URL / k2 search QUERY / k2 eval-retrieval DIR / k2 migrate    the RAG layer
+    k2 serve / k2 keys create --role R / k2 audit verify   the REST API (OpenAI-compatible), its keys and audit
 
 `--json` prints machine-readable output on stdout; everything else a person reads goes to stderr except the
 answer itself. Exit codes: 0 ok, 1 the request failed (tool error, no answer), 2 bad usage or configuration.
@@ -26,6 +27,7 @@ import anyio
 from k2_host.cli import commands
 from k2_host.cli.context import CliContext
 from k2_host.cli.rag import add_commands as add_rag_commands
+from k2_host.cli.service import add_commands as add_service_commands
 from k2_host.errors import ConfigError, K2Error
 from k2_host.llm.base import LLMError
 
@@ -97,6 +99,7 @@ def parser() -> argparse.ArgumentParser:
     config.set_defaults(func=commands.cmd_config)
 
     add_rag_commands(sub)
+    add_service_commands(sub)
     return p
 
 

@@ -1,0 +1,82 @@
+"""Roles and what each may do, on endpoints and on tools.
+
+| role     | endpoints                                   | tools (MCP calls made while answering)          |
+|----------|---------------------------------------------|-------------------------------------------------|
+| admin    | everything, keys and audit included         | all (the approval policy still applies)         |
+| operator | ask, models, servers and tools status       | all (the approval policy still applies)         |
+| user     | ask, models                                 | read-only tools, none of `codeexec`             |
+| viewer   | models, servers and tools status            | none (a viewer cannot ask)                      |
+
+The caller of the request being answered is `current_principal` (a context variable the API sets for the
+request; sub-agents started by fan-out inherit it). `RolePolicy` wraps the manager's approval policy: with no
+principal (the CLI, the Python API) it changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from k2_host.mcp.types import ToolInfo
+
+ROLES = ("admin", "operator", "user", "viewer")
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"ask", "models", "status", "admin"}),
+    "operator": frozenset({"ask", "models", "status"}),
+    "user": frozenset({"ask", "models"}),
+    "viewer": frozenset({"models", "status"}),
+}
+USER_DENIED_SERVERS = frozenset({"codeexec"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str  # "key:<id>", "jwt:<sub>" or "local"
+    role: str
+    method: str  # "api-key", "jwt" or "none"
+
+
+current_principal: ContextVar[Principal | None] = ContextVar("k2_api_principal", default=None)
+
+
+def allowed(role: str, permission: str) -> bool:
+    return permission in PERMISSIONS.get(role, frozenset())
+
+
+def tool_allowed(role: str, info: ToolInfo) -> tuple[bool, str]:
+    if role in ("admin", "operator"):
+        return True, f"role {role}"
+    if role == "user":
+        if info.server in USER_DENIED_SERVERS:
+            return False, f"role user may not use the {info.server} server"
+        if not info.read_only:
+            return False, "role user may use read-only tools only"
+        return True, "role user, read-only tool"
+    return False, f"role {role} may not call tools"
+
+
+class Authorizer(Protocol):
+    async def authorize(self, info: ToolInfo, arguments: dict[str, Any] | None) -> tuple[bool, str]: ...
+
+
+class RolePolicy:
+    """The manager's approval policy, with the caller's role checked first."""
+
+    def __init__(self, inner: Authorizer, on_denied: Callable[[Principal, ToolInfo, str], None] | None = None) -> None:
+        self.inner = inner
+        self.on_denied = on_denied
+
+    async def authorize(self, info: ToolInfo, arguments: dict[str, Any] | None) -> tuple[bool, str]:
+        principal = current_principal.get()
+        if principal is not None:
+            ok, why = tool_allowed(principal.role, info)
+            if not ok:
+                if self.on_denied is not None:
+                    self.on_denied(principal, info, why)
+                return False, why
+        return await self.inner.authorize(info, arguments)
+
+    def __getattr__(self, name: str) -> Any:  # the rest of the approval policy's interface
+        return getattr(self.inner, name)
