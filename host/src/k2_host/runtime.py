@@ -54,6 +54,7 @@ from k2_host.mcp.manager import ClientManager, ElicitHandler
 from k2_host.mcp.types import ToolInfo
 from k2_host.rag.embeddings import LazyEmbedder
 from k2_host.results import AgentResult, FanOutResult
+from k2_host.sealing import PLAIN, Sealer, sealer_for
 
 logger = logging.getLogger(__name__)
 
@@ -101,15 +102,16 @@ class Runtime:
         self.knowledge: Knowledge | None = None
         self.local_tools = LocalToolset()
         self.middleware = MiddlewareStack()
-        self.spill = SpillStore(config.state_dir / "context" if config.state_dir is not None else None)
+        self.sealer = open_sealer(config)
+        self.spill = SpillStore(config.state_dir / "context" if config.state_dir is not None else None, self.sealer)
         self.policy: ContextPolicy = self._policy(None)
         state = config.state_dir
-        self.sessions = sessions or open_session_store(config)
+        self.sessions = sessions or open_session_store(config, self.sealer)
         self._open: OrderedDict[str, Transcript] = OrderedDict()  # sessions in use, by id
         self.trajectories: TrajectoryStore | None = None
         self.recorder: TrajectoryRecorder | None = None
         if config.learning.record:
-            self.trajectories = trajectories or open_trajectory_store(config.learning, state)
+            self.trajectories = trajectories or open_trajectory_store(config.learning, state, self.sealer)
             self.recorder = TrajectoryRecorder(self.trajectories, self.redactor())
             self.middleware.add(self.recorder)
         for m in middleware:
@@ -348,6 +350,16 @@ def build_runtime(config: HostConfig, **options: Any) -> Runtime:
     return Runtime(config, **options)
 
 
-def open_session_store(config: HostConfig) -> SessionStore:
+def open_sealer(config: HostConfig) -> Sealer:
+    """How this configuration keeps data at rest: AES-256-GCM under the data key ring unless
+    `storage.encrypt` is off; nothing to seal (and no key made) without a state dir."""
+    if config.state_dir is None and config.learning.path is None:
+        return PLAIN
+    return sealer_for(config.storage.encrypt, config.storage.key_file)
+
+
+def open_session_store(config: HostConfig, sealer: Sealer | None = None) -> SessionStore:
     """The sessions of this configuration: `<state dir>/sessions.sqlite` (in memory without a state dir)."""
-    return SessionStore(config.state_dir / "sessions.sqlite" if config.state_dir is not None else None)
+    if config.state_dir is None:
+        return SessionStore(None)
+    return SessionStore(config.state_dir / "sessions.sqlite", sealer or open_sealer(config))

@@ -44,7 +44,8 @@ async def test_a_bounded_result_is_spilled_and_read_back_through_context_read_re
     found = provider.requests[2].messages[-1]
     assert "1 of 2000 lines match 'error'" in found.content and "1501: 01500 ERROR disk quota" in found.content
     spilled = tmp_path / "state" / "context" / "ops" / "c1.txt"
-    assert spilled.is_file() and "01500 ERROR disk quota" in spilled.read_text()
+    assert spilled.is_file() and b"disk quota" not in spilled.read_bytes()  # sealed at rest (AES-256-GCM)
+    assert "01500 ERROR disk quota" in (agent.runtime.spill.read("ops", "c1") or "")
     assert result.context is not None and result.context.bounded == ["c1"]
 
 

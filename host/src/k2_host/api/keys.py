@@ -10,16 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from k2_host.api.roles import ROLES
+from k2_host.sealing import write_private
 
 KEY_RE = re.compile(r"k2_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 
@@ -114,16 +113,6 @@ class KeyStore:
     def _write(self, keys: dict[str, ApiKey]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         body = json.dumps({"version": 1, "keys": [asdict(k) for k in keys.values()]}, indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=".keys-", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(body)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private(self.path, body)
         self._seen = None
         self._keys = keys

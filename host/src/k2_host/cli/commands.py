@@ -18,7 +18,7 @@ from k2_host.cli.render import Progress, print_result, render_context
 from k2_host.context.transcript import AssistantTurn, ToolTurn, UserTurn, check_session_id
 from k2_host.learning.redact import REDACTED, secret_key
 from k2_host.learning.store import open_trajectory_store
-from k2_host.runtime import open_session_store
+from k2_host.runtime import open_sealer, open_session_store
 
 
 async def cmd_ask(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -179,7 +179,7 @@ async def cmd_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def cmd_trajectories(args: argparse.Namespace, ctx: CliContext) -> int:
     config = ctx.config()
-    store = open_trajectory_store(config.learning, config.state_dir)
+    store = open_trajectory_store(config.learning, config.state_dir, open_sealer(config))
     try:
         if args.id:
             found = await store.get(args.id)

@@ -12,12 +12,16 @@ from typing import Any
 
 from k2_host import paths
 from k2_host.api.app import ApiSettings
-from k2_host.api.audit import verify
+from k2_host.api.audit import AuditLog, verify
 from k2_host.api.roles import ROLES
 from k2_host.api.serve import Tls, api_files, serve
 from k2_host.cli.context import CliContext
+from k2_host.context.spill import SpillStore
+from k2_host.context.transcript import SessionStore
 from k2_host.errors import ConfigError
+from k2_host.learning.store import SQLiteTrajectoryStore, open_trajectory_store
 from k2_host.runtime import build_runtime
+from k2_host.sealing import ENV_KEY, KeyRing, Sealer, default_key_file
 
 
 def _state_dir(ctx: CliContext) -> Path:
@@ -73,6 +77,8 @@ async def cmd_keys(args: argparse.Namespace, ctx: CliContext) -> int:
             print(f"created key {key.id} ({key.name}, role {key.role}); it is shown once:", file=sys.stderr)
             print(secret)
         return 0
+    if args.keys_command == "rotate-data":
+        return await _rotate_data(ctx, audit)
     if args.keys_command == "revoke":
         if not keys.revoke(args.id):
             print(f"k2: no live key {args.id!r}", file=sys.stderr)
@@ -92,6 +98,37 @@ async def cmd_keys(args: argparse.Namespace, ctx: CliContext) -> int:
             print(f"{r['id']}  {r['role']:<8} {state:<7} {when}  {r['name']}")
         if not rows:
             print("no API keys; create one with `k2 keys create --role admin`", file=sys.stderr)
+    return 0
+
+
+async def _rotate_data(ctx: CliContext, audit: AuditLog) -> int:
+    config = ctx.config()
+    if not config.storage.encrypt:
+        raise ConfigError("storage.encrypt is off: there is no data key to rotate")
+    if os.environ.get(ENV_KEY):
+        raise ConfigError(
+            f"{ENV_KEY} is set: it is the current key whatever the key ring says, so a rotation would not take; "
+            f"unset {ENV_KEY} to rotate the ring, or change the key you set there yourself"
+        )
+    ring = KeyRing.load(config.storage.key_file or default_key_file())
+    old = ring.current
+    new = ring.rotate()
+    sealer = Sealer(ring)
+    state = config.state_dir or paths.state_dir()
+    sessions = SessionStore(state / "sessions.sqlite", sealer)
+    trajectories = open_trajectory_store(config.learning, state, sealer)
+    try:
+        counts = {
+            "sessions": await sessions.reseal(),
+            "trajectories": await trajectories.reseal() if isinstance(trajectories, SQLiteTrajectoryStore) else 0,
+            "tool results": SpillStore(state / "context", sealer).reseal(),
+        }
+    finally:
+        sessions.close()
+        trajectories.close()
+    audit.append("data_key_rotated", "cli", "admin", old=old.hex(), new=new.hex(), resealed=sum(counts.values()))
+    done = ", ".join(f"{n} {what}" for what, n in counts.items())
+    print(f"data key {old.hex()} -> {new.hex()}; sealed again: {done}", file=sys.stderr)
     return 0
 
 
@@ -137,6 +174,7 @@ def add_commands(sub: Any) -> None:
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", help="what the key is for")
     ksub.add_parser("list", help="the keys (never their secrets)")
+    ksub.add_parser("rotate-data", help="a new data key; sessions, trajectories, kept results sealed again")
     revoke = ksub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id")
     k.set_defaults(func=cmd_keys)

@@ -139,6 +139,16 @@ class ApiConfig(BaseModel):
     port: int = Field(default=8080, ge=0, le=65535)
 
 
+class StorageConfig(BaseModel):
+    """Encryption at rest of transcripts, trajectories and spilled tool results (`k2_host.sealing`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    encrypt: bool = Field(default=True, description="AES-256-GCM at rest; false keeps new records plain")
+    key_file: Path | None = Field(
+        default=None, description="the data key ring; default <config dir>/k2/data-keys.json (K2_DATA_KEY overrides)"
+    )
+
+
 class HostConfig(BaseModel):
     """Everything the host needs: servers, and the host's own sections."""
 
@@ -154,6 +164,7 @@ class HostConfig(BaseModel):
     learning: LearningConfig = Field(default_factory=LearningConfig)
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
     roots: list[str] = Field(default_factory=list)
     state_dir: Path | None = Field(default=None, description="pins, cache, logs, sessions; None: nothing persisted")
     source: str | None = None  # the file this came from, for messages
@@ -170,6 +181,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "learning": LearningConfig,
     "skills": SkillsConfig,
     "api": ApiConfig,
+    "storage": StorageConfig,
 }
 
 

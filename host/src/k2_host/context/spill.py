@@ -20,6 +20,7 @@ from k2_host.context.transcript import ToolTurn, check_session_id
 from k2_host.llm.base import ToolSpec
 from k2_host.mcp.convert import host_error
 from k2_host.mcp.types import ToolResult
+from k2_host.sealing import PLAIN, Sealer
 
 if TYPE_CHECKING:
     from k2_host.agent.engine import Run
@@ -50,8 +51,9 @@ READ_RESULT = ToolSpec(
 
 
 class SpillStore:
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path | None, sealer: Sealer = PLAIN) -> None:
         self.root = root
+        self.sealer = sealer
         self._memory: dict[tuple[str, str], str] = {}
 
     def _path(self, session_id: str, call_id: str) -> Path | None:
@@ -73,11 +75,25 @@ class SpillStore:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp = path.with_suffix(".tmp")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
+            with os.fdopen(fd, "wb") as f:
+                f.write(self.sealer.seal(text.encode(), f"spill/{session_id}/{call_id}"))
             os.replace(tmp, path)
         except OSError:
             self._memory[(session_id, call_id)] = text
+
+    def reseal(self) -> int:
+        """Seal again every kept result not sealed with the current key; returns how many."""
+        if self.root is None or not self.sealer.encrypting or not self.root.is_dir():
+            return 0
+        done = 0
+        for path in sorted(self.root.glob("*/*.txt")):
+            data = path.read_bytes()
+            if self.sealer.is_current(data):
+                continue
+            text = self.sealer.open(data, f"spill/{path.parent.name}/{path.stem}").decode("utf-8", "replace")
+            self.write(path.parent.name, path.stem, text)
+            done += 1
+        return done
 
     def read(self, session_id: str, call_id: str) -> str | None:
         if (session_id, call_id) in self._memory:
@@ -85,7 +101,7 @@ class SpillStore:
         path = self._path(session_id, call_id)
         if path is None or not path.is_file():
             return None
-        return path.read_text(encoding="utf-8")
+        return self.sealer.open(path.read_bytes(), f"spill/{session_id}/{call_id}").decode("utf-8", "replace")
 
 
 def read_result_tool(store: SpillStore) -> Any:

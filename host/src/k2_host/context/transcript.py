@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from k2_host.errors import ConfigError
 from k2_host.llm.base import Message, ToolCall, Usage
 from k2_host.mcp.types import ToolResult
+from k2_host.sealing import PLAIN, Sealer
 from k2_host.storage import SQLiteFile
 
 
@@ -161,8 +162,9 @@ CREATE TABLE IF NOT EXISTS turns (
 class SessionStore:
     """Sessions in a SQLite file (or in memory when `path` is None)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, sealer: Sealer = PLAIN) -> None:
         self.db = SQLiteFile(path, _SCHEMA)
+        self.sealer = sealer if path is not None else PLAIN  # (in memory: nothing at rest)
 
     def close(self) -> None:
         self.db.close()
@@ -170,7 +172,7 @@ class SessionStore:
     async def open(self, session_id: str | None = None) -> Transcript:
         """The session's transcript (empty, and new, when it does not exist yet)."""
         sid = check_session_id(session_id) if session_id else new_session_id()
-        turns = await self.db.arun(lambda con: _load(con, sid))
+        turns = await self.db.arun(lambda con: _load(con, sid, self.sealer))
         return Transcript(sid, turns, persistent=True)
 
     async def save(self, transcript: Transcript) -> int:
@@ -179,9 +181,10 @@ class SessionStore:
         if not new:
             return 0
         sid = transcript.session_id
-        rows = [(t.kind, t.model_dump_json()) for t in new]
-        title = next((t.text for t in transcript.turns if isinstance(t, UserTurn)), "")[:80]
         base = len(transcript.turns) - len(new)
+        seal = self.sealer.seal_text
+        rows = [(t.kind, seal(t.model_dump_json(), _where(sid, base + i))) for i, t in enumerate(new)]
+        title = seal(next((t.text for t in transcript.turns if isinstance(t, UserTurn)), "")[:80], _where(sid))
 
         def write(con: sqlite3.Connection) -> None:
             now = time.time()
@@ -206,9 +209,42 @@ class SessionStore:
                 "LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id ORDER BY s.updated_at DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-            return [SessionInfo(id=r[0], turns=r[1], created_at=r[2], updated_at=r[3], title=r[4]) for r in rows]
+            return [
+                SessionInfo(
+                    id=r[0],
+                    turns=r[1],
+                    created_at=r[2],
+                    updated_at=r[3],
+                    title=self.sealer.open_text(r[4], _where(r[0])),
+                )
+                for r in rows
+            ]
 
         return await self.db.arun(read)
+
+    async def reseal(self) -> int:
+        """Seal every title and turn not sealed with the current key (after a key rotation, or when encryption
+        was turned on); returns how many values were rewritten. Plain storage: nothing to do."""
+        sealer = self.sealer
+        if not sealer.encrypting:
+            return 0
+
+        def work(con: sqlite3.Connection) -> int:
+            done = 0
+            for sid, title in con.execute("SELECT id, title FROM sessions").fetchall():
+                if not sealer.is_current(title):
+                    value = sealer.seal_text(sealer.open_text(title, _where(sid)), _where(sid))
+                    con.execute("UPDATE sessions SET title = ? WHERE id = ?", (value, sid))
+                    done += 1
+            for sid, seq, data in con.execute("SELECT session_id, seq, data FROM turns").fetchall():
+                if not sealer.is_current(data):
+                    where = _where(sid, seq)
+                    value = sealer.seal_text(sealer.open_text(data, where), where)
+                    con.execute("UPDATE turns SET data = ? WHERE session_id = ? AND seq = ?", (value, sid, seq))
+                    done += 1
+            return done
+
+        return await self.db.atransaction(work)
 
     async def delete(self, session_id: str) -> bool:
         sid = check_session_id(session_id)
@@ -220,11 +256,15 @@ class SessionStore:
         return await self.db.atransaction(work)
 
 
-def _load(con: sqlite3.Connection, sid: str) -> list[Turn]:
+def _where(sid: str, seq: int | None = None) -> str:
+    return f"sessions/{sid}/title" if seq is None else f"sessions/{sid}/turn/{seq}"
+
+
+def _load(con: sqlite3.Connection, sid: str, sealer: Sealer) -> list[Turn]:
     out: list[Turn] = []
     for seq, data in con.execute("SELECT seq, data FROM turns WHERE session_id = ? ORDER BY seq", (sid,)):
         try:
-            out.append(_TURN.validate_json(data))
+            out.append(_TURN.validate_json(sealer.open_text(data, _where(sid, seq))))
         except ValidationError:  # written by another version: skipped, and said in the log
             logger.warning("session %s: turn %d is not readable; skipped", sid, seq)
     return out

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from k2_host.config.model import LearningConfig
 from k2_host.learning.trajectory import Trajectory, TrajectorySummary, summarize
+from k2_host.sealing import PLAIN, Sealer
 from k2_host.storage import SQLiteFile
 
 
@@ -90,19 +91,20 @@ CREATE INDEX IF NOT EXISTS trajectories_parent ON trajectories(parent_id);
 
 
 class SQLiteTrajectoryStore:
-    def __init__(self, path: Path | None, capacity: int = 10_000) -> None:
+    def __init__(self, path: Path | None, capacity: int = 10_000, sealer: Sealer = PLAIN) -> None:
         self.capacity = capacity
         self.db = SQLiteFile(path, _SCHEMA)
+        self.sealer = sealer if path is not None else PLAIN
 
     async def add(self, trajectory: Trajectory) -> None:
         s = summarize(trajectory)
-        data = zlib.compress(trajectory.model_dump_json().encode(), 3)
+        data = self.sealer.seal(zlib.compress(trajectory.model_dump_json().encode(), 3), f"trajectories/{s.id}")
         row = (
             s.id,
             s.parent_id,
             s.session_id,
             s.started_at,
-            s.query,
+            self.sealer.seal_text(s.query, f"trajectories/{s.id}/query"),
             s.engine,
             s.model,
             s.stopped,
@@ -127,7 +129,9 @@ class SQLiteTrajectoryStore:
             return row[0] if row else None
 
         data = await self.db.arun(read)
-        return Trajectory.model_validate_json(zlib.decompress(data)) if data is not None else None
+        if data is None:
+            return None
+        return Trajectory.model_validate_json(zlib.decompress(self.sealer.open(data, f"trajectories/{trajectory_id}")))
 
     async def list(
         self, *, limit: int = 20, session_id: str | None = None, parent_id: str | None = None
@@ -149,12 +153,39 @@ class SQLiteTrajectoryStore:
         def read(con: sqlite3.Connection) -> list[TrajectorySummary]:
             rows = con.execute(sql, (*args, limit)).fetchall()
             keys = ("id", "parent_id", "session_id", "started_at", "query", "engine", "model", "stopped")
-            return [
-                TrajectorySummary(**dict(zip(keys, r[:8], strict=True)), tool_calls=r[8], duration_ms=r[9])
-                for r in rows
-            ]
+            out = []
+            for r in rows:
+                summary = TrajectorySummary(**dict(zip(keys, r[:8], strict=True)), tool_calls=r[8], duration_ms=r[9])
+                summary.query = self.sealer.open_text(summary.query, f"trajectories/{summary.id}/query")
+                out.append(summary)
+            return out
 
         return await self.db.arun(read)
+
+    async def reseal(self) -> int:
+        """Seal every trajectory not sealed with the current key; returns how many were rewritten."""
+        sealer = self.sealer
+        if not sealer.encrypting:
+            return 0
+
+        def work(con: sqlite3.Connection) -> int:
+            done = 0
+            for tid, query, data in con.execute("SELECT id, query, data FROM trajectories").fetchall():
+                if sealer.is_current(data) and sealer.is_current(query):
+                    continue
+                where = f"trajectories/{tid}"
+                con.execute(
+                    "UPDATE trajectories SET query = ?, data = ? WHERE id = ?",
+                    (
+                        sealer.seal_text(sealer.open_text(query, f"{where}/query"), f"{where}/query"),
+                        sealer.seal(sealer.open(bytes(data), where), where),
+                        tid,
+                    ),
+                )
+                done += 1
+            return done
+
+        return await self.db.atransaction(work)
 
     async def count(self) -> int:
         return await self.db.arun(lambda con: int(con.execute("SELECT count(*) FROM trajectories").fetchone()[0]))
@@ -163,9 +194,9 @@ class SQLiteTrajectoryStore:
         self.db.close()
 
 
-def open_trajectory_store(config: LearningConfig, state_dir: Path | None) -> TrajectoryStore:
+def open_trajectory_store(config: LearningConfig, state_dir: Path | None, sealer: Sealer = PLAIN) -> TrajectoryStore:
     """The configured store: SQLite under the state dir (memory when there is none, or `store: memory`)."""
     if config.store == "memory" or (state_dir is None and config.path is None):
         return MemoryTrajectoryStore(config.max_trajectories)
     path = config.path or (state_dir / "k2.sqlite" if state_dir is not None else None)
-    return SQLiteTrajectoryStore(path, config.max_trajectories)
+    return SQLiteTrajectoryStore(path, config.max_trajectories, sealer)
