@@ -9,7 +9,7 @@ import stat
 import time
 from collections.abc import Callable
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pathspec
 import regex
@@ -68,17 +68,6 @@ def _entry(name: str, st: os.stat_result, dir_fd: int) -> dict[str, Any]:
     return entry
 
 
-def _quick_kind(entry: os.DirEntry[str]) -> Kind | None:
-    """The kind from the directory entry's own type (no stat call); None when it takes a stat to tell."""
-    if entry.is_file(follow_symlinks=False):
-        return "file"
-    if entry.is_dir(follow_symlinks=False):
-        return "directory"
-    if entry.is_symlink():
-        return "symlink"
-    return None
-
-
 _SORT_KEYS: dict[str, Any] = {
     "name": itemgetter(0),
     "size": lambda r: (r[2].st_size, r[0]),
@@ -98,24 +87,34 @@ def list_directory(
     max_entries: int,
     details: bool = True,
     denied: Denied | None = None,
-) -> dict[str, Any]:
-    """A `DirectoryListing` as JSON fields: entries sorted and paged. Only the entries of the page are
-    stat'ed, unless the sort key needs every one's size or time; with `details=False` kinds come from the
-    directory itself and nothing is stat'ed. (A hot path: a listing of thousands of entries is common.)"""
+) -> tuple[dict[str, Any], str]:
+    """A `DirectoryListing` as JSON fields (entries sorted and paged), and the same page as text lines. Only
+    the entries of the page are stat'ed, unless the sort key needs every one's size or time; with
+    `details=False` kinds come from the directory itself and nothing is stat'ed. (A hot path: a listing of
+    thousands of entries is common, so the loops below avoid a call or an object per entry where they can.)"""
     fd = _open_dir(loc)
-    rows: list[tuple[str, Kind | None, os.stat_result | None]] = []
+    rows: list[tuple[str, Kind, os.stat_result | None]] = []
     capped = False
     need_stat = sort in ("size", "mtime")
+    skip_hidden = not include_hidden
     try:
         with os.scandir(fd) as it:
             for entry in it:
                 name = entry.name
-                if (not include_hidden and name[0] == ".") or (denied is not None and denied(name)):
+                if (skip_hidden and name[0] == ".") or (denied is not None and denied(name)):
                     continue
                 if len(rows) >= max_entries:
                     capped = True
                     break
-                kind = _quick_kind(entry)
+                # The kind from the directory entry's own type (no stat call) when it tells.
+                if entry.is_file(follow_symlinks=False):
+                    kind: Kind | None = "file"
+                elif entry.is_dir(follow_symlinks=False):
+                    kind = "directory"
+                elif entry.is_symlink():
+                    kind = "symlink"
+                else:
+                    kind = None
                 st = None
                 if need_stat or kind is None:
                     try:
@@ -134,13 +133,20 @@ def list_directory(
                     page.append(_entry(name, st or os.stat(name, dir_fd=fd, follow_symlinks=False), fd))
                 except OSError:
                     continue  # removed since the directory was read
+            lines = [_entry_line(e) for e in page]
         else:
             page = [{"name": name, "kind": kind} for name, kind, _ in window]
+            tags = KIND_TAGS
+            lines = [tags[kind] + name for name, kind, _ in window]
     finally:
         os.close(fd)
     end = offset + len(window)
     more = end < len(rows)
-    return {
+    if more:
+        lines.append(f"[{len(rows) - end} more; call again with offset={end}]")
+    elif capped:
+        lines.append("[the directory has more entries than this server reads in one listing]")
+    fields = {
         "path": loc.shown,
         "entries": page,
         "total": len(rows),
@@ -148,30 +154,23 @@ def list_directory(
         "next_offset": end if more else None,
         "truncated": more or capped,
     }
+    return fields, "\n".join(lines)
 
 
-KIND_TAGS = {"directory": "[DIR]", "file": "[FILE]", "symlink": "[LINK]"}
+KIND_TAGS: dict[str, str] = {k: f"[{k.upper()}] " for k in get_args(Kind)} | {
+    "directory": "[DIR] ",
+    "symlink": "[LINK] ",
+}
+"""How the text form of a listing marks each kind: `[FILE]` and `[DIR]` as the official server does."""
 
 
 def _entry_line(e: dict[str, Any]) -> str:
-    kind = e["kind"]
-    line = f"{KIND_TAGS.get(kind) or '[' + kind.upper() + ']'} {e['name']}"
+    line = KIND_TAGS[e["kind"]] + e["name"]
     if "mtime" in e:
         line += f"  {e['size']} B  {e['mtime']}" if "size" in e else f"  {e['mtime']}"
     if "link_target" in e:
         line += f"  -> {e['link_target']}"
     return line
-
-
-def listing_text(listing: dict[str, Any]) -> str:
-    """The listing as lines a model reads at a glance (the structured content has every field)."""
-    lines = [_entry_line(e) for e in listing["entries"]]
-    if listing["next_offset"] is not None:
-        rest = listing["total"] - listing["next_offset"]
-        lines.append(f"[{rest} more; call again with offset={listing['next_offset']}]")
-    elif listing["truncated"]:
-        lines.append("[the directory has more entries than this server reads in one listing]")
-    return "\n".join(lines)
 
 
 def directory_tree(

@@ -37,6 +37,7 @@ from k2_filesystem import listing, writing
 from k2_filesystem.config import FilesystemSettings, parse_args
 from k2_filesystem.editing import Edit
 from k2_filesystem.errors import FsError, os_errors
+from k2_filesystem.lean import LeanResults, lean_result
 from k2_filesystem.models import (
     AllowedDirectories,
     CopyResult,
@@ -140,7 +141,7 @@ def _slice_result(sl: FileSlice) -> CallToolResult:
     if sl.truncated:
         text += f"\n[truncated: {sl.truncation_reason}; next_offset={sl.next_offset}]"
     # A FileSlice holds only JSON-ready scalars: its field dict is the structured content as it is.
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=dict(sl.__dict__))
+    return lean_result([TextContent(type="text", text=text)], dict(sl.__dict__))
 
 
 class FilesystemMCP(K2MCPServer[Any]):
@@ -163,6 +164,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
     svc = FilesystemService(settings)
     s = settings
     mcp: MCPServer[Any] = FilesystemMCP("filesystem", version="0.1.0", instructions=INSTRUCTIONS)
+    mcp.middleware.insert(0, LeanResults())  # outermost: read_file and list_directory results serialized once
 
     async def on_roots_changed(ctx: ServerRequestContext[Any, Any], params: NotificationParams) -> None:
         svc.client_roots.forget(ctx.session)
@@ -266,7 +268,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
     ) -> Annotated[CallToolResult, DirectoryListing]:
         """List a directory's entries with kind, size and modification time, sorted and paged. With
         details=false only names and kinds come back (faster on very large directories)."""
-        result = await svc.run(
+        result, text = await svc.run(
             ctx,
             path,
             lambda loc: listing.list_directory(
@@ -281,10 +283,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
                 denied=svc.denied_below(loc),
             ),
         )
-        return CallToolResult(
-            content=[TextContent(type="text", text=listing.listing_text(result))],
-            structured_content=result,
-        )
+        return lean_result([TextContent(type="text", text=text)], result)
 
     @tool(mcp, annotations=read_only("Directory tree"))
     async def directory_tree(
