@@ -320,7 +320,12 @@ class Runtime:
         async def terminal(ctx: RequestContext) -> AgentResult:
             return await engine.run(run)
 
-        result = await self.middleware.request(request, terminal)
+        try:
+            result = await self.middleware.request(request, terminal)
+        except BaseException:  # cancelled or failed: a session keeps none of this request's turns
+            if transcript.persistent:
+                transcript.discard_unsaved()
+            raise
         last = run.turns[-1]
         if not (isinstance(last, AssistantTurn) and not last.tool_calls and last.text == result.answer):
             run.add_turn(AssistantTurn(text=result.answer, model=result.model, synthetic=True))

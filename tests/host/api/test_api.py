@@ -76,13 +76,16 @@ def reply_for(messages: list[Any], tools: list[Any]) -> Reply:
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, **settings: Any) -> AsyncIterator[Api]:
+async def running(tmp_path: Path, approval: dict[str, Any] | None = None, **settings: Any) -> AsyncIterator[Api]:
     root = tmp_path / "proj"
     root.mkdir(exist_ok=True)
     (root / "a.txt").write_text("the port is 8443\n")
     server = ServerConfig(name="filesystem", command=script("k2-filesystem"), args=["--root", str(root)])
     config = HostConfig(
-        servers=[server], roots=[str(root)], state_dir=tmp_path / "state", approval={"filesystem.write_file": "allow"}
+        servers=[server],
+        roots=[str(root)],
+        state_dir=tmp_path / "state",
+        approval=approval or {"filesystem.write_file": "allow"},
     )
     provider = ScriptedProvider(reply_for)
     keys, audit = api_files(tmp_path / "state")

@@ -20,16 +20,16 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from importlib import metadata, resources
 from typing import Any, Literal
 
-import anyio
 from k2_shared.auth import BearerVerifier
 from k2_shared.http import HostOriginGuard
 from mcp.server.transport_security import TransportSecuritySettings
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -37,8 +37,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from k2_host.api.audit import AuditLog
+from k2_host.api.http import ApiError, BodyLimit, Bucket, EventStream, Producer, Writer, public_message, read_json
 from k2_host.api.keys import KeyStore
+from k2_host.api.native import Endpoint, NativeApi, result_facts
+from k2_host.api.openapi import Operation, document
 from k2_host.api.roles import ROLES, Principal, RolePolicy, allowed, current_principal
+from k2_host.api.runs import RunTracker, current_run
 from k2_host.llm.base import Message as ChatMessage
 from k2_host.mcp.middleware import CallContext, CallNext
 from k2_host.mcp.types import ToolInfo, ToolResult
@@ -48,7 +52,19 @@ from k2_host.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 MODEL_ID = "k2"
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})  # not audited (probes, polled)
+WEB_FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+}
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
 QUERY_TOKEN_NAMES = frozenset({"api_key", "apikey", "key", "token", "access_token", "authorization"})
 
 
@@ -65,26 +81,7 @@ class ApiSettings:
     jwt_issuer: str | None = None
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)
-
-
-class ApiError(Exception):
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        kind: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind, self.code, self.param = status, message, kind, code, param
-        self.headers = headers or {}
-
-    def response(self) -> JSONResponse:
-        body = {"error": {"message": self.message, "type": self.kind, "code": self.code, "param": self.param}}
-        return JSONResponse(body, status_code=self.status, headers=self.headers)
+    approval_timeout_s: float = 300.0  # a paused tool call nobody decides on is denied after this
 
 
 # ------------------------------------------------------------------------------------------ request bodies
@@ -120,43 +117,7 @@ class ChatRequest(BaseModel):
     stream_options: StreamOptions | None = None
 
 
-def _validation_error(exc: ValidationError) -> ApiError:
-    first = exc.errors()[0]
-    param = ".".join(str(p) for p in first["loc"]) or None
-    return ApiError(422, f"{param or 'body'}: {first['msg']}", code="invalid_value", param=param)
-
-
 # ------------------------------------------------------------------------------------------ ASGI layers
-
-
-class BodyLimit:
-    """413 for a body over the cap, by Content-Length or as it streams in."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await ApiError(413, f"the body is over {self.limit} bytes", code="body_too_large").response()(
-                    scope, receive, send
-                )
-                return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise ApiError(413, f"the body is over {self.limit} bytes", code="body_too_large")
-            return message
-
-        await self.app(scope, limited, send)
 
 
 class AuditRequests:
@@ -189,68 +150,6 @@ class AuditRequests:
         await self.app(scope, receive, sending)
 
 
-class Bucket:
-    def __init__(self, rate_per_s: float, burst: int) -> None:
-        self.rate, self.burst = rate_per_s, float(burst)
-        self.tokens, self.at = float(burst), time.monotonic()
-
-    def take(self) -> float:
-        """0 when a request may go now, else the seconds until it may."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
-Writer = Callable[[str], Awaitable[None]]
-Producer = Callable[[Writer], Awaitable[None]]
-
-
-class EventStream(Response):
-    """A server-sent event stream written by `produce(write)`. When the client goes away the producer is
-    cancelled (the request it runs with it) and nothing more is written."""
-
-    media_type = "text/event-stream"
-
-    def __init__(self, produce: Producer) -> None:
-        self.status_code = 200
-        self.background = None
-        self.raw_headers = [  # no Content-Length: the body is as long as the run
-            (b"content-type", b"text/event-stream; charset=utf-8"),
-            (b"cache-control", b"no-store"),
-            (b"x-accel-buffering", b"no"),
-        ]
-        self.produce = produce
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        gone = False
-
-        async def write(text: str) -> None:
-            await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
-
-        async with anyio.create_task_group() as tg:
-
-            async def watch() -> None:
-                nonlocal gone
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                gone = True
-                tg.cancel_scope.cancel()
-
-            tg.start_soon(watch)
-            try:
-                await self.produce(write)
-            except OSError:  # the connection broke while writing
-                gone = True
-            tg.cancel_scope.cancel()
-        if not gone:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
 # ------------------------------------------------------------------------------------------ the service
 
 
@@ -259,6 +158,7 @@ class ApiService:
         self.runtime, self.keys, self.audit, self.settings = runtime, keys, audit, settings
         self.ready = False
         self.started = int(time.time())
+        self.native = NativeApi(self, approval_timeout_s=settings.approval_timeout_s)
         self._buckets: dict[str, Bucket] = {}
         self._jwt = (
             BearerVerifier(
@@ -348,8 +248,15 @@ class ApiService:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         async with self.runtime:
             manager = self.runtime.manager
-            manager.policy = RolePolicy(manager.policy, self.on_denied)  # type: ignore[assignment]
+            # "ask" decisions go to the run's caller (approval events); where nobody can be asked (a chat
+            # completion), the role policy refuses them.
+            manager.policy.interactive = True
+            manager.policy.ask = self.native.ask_approval
+            manager.policy = RolePolicy(  # type: ignore[assignment]
+                manager.policy, self.on_denied, can_ask=lambda: current_run.get() is not None
+            )
             manager.use(self.audit_call)
+            self.runtime.use(RunTracker())
             self.ready = True
             self.audit.append("server_started", "k2", None, engine=self.runtime.engine.name)
             try:
@@ -388,12 +295,7 @@ class ApiService:
 
     async def chat_completions(self, request: Request) -> Response:
         principal = self.authenticate(request, "ask")
-        try:
-            body = ChatRequest.model_validate(json.loads(await request.body()))
-        except ValueError as exc:
-            if isinstance(exc, ValidationError):
-                raise _validation_error(exc) from None
-            raise ApiError(400, f"the body is not JSON: {exc}", code="invalid_json") from None
+        body = await read_json(request, ChatRequest)
         if body.model != MODEL_ID:
             raise ApiError(
                 404,
@@ -447,7 +349,7 @@ class ApiService:
                     }
                 ],
                 "usage": _usage(result),
-                "k2": _k2(result),
+                "k2": result_facts(result),
             }
         )
 
@@ -491,7 +393,7 @@ class ApiService:
                 result = await self.runtime.ask(query, history=history, on_event=on_event)
             except Exception as exc:  # the client gets an error event, the log the traceback
                 logger.exception("a streamed request failed")
-                error = {"message": _public_message(exc), "type": "server_error", "code": None, "param": None}
+                error = {"message": public_message(exc), "type": "server_error", "code": None, "param": None}
                 await write(f"data: {json.dumps({'error': error})}\n\n")
                 await write("data: [DONE]\n\n")
                 return
@@ -502,7 +404,7 @@ class ApiService:
                 current_principal.reset(token)
             if not streamed_text and result.answer:
                 await write(chunk({"content": result.answer}))
-            await write(chunk({}, _finish(result), k2=_k2(result)))
+            await write(chunk({}, _finish(result), k2=result_facts(result)))
             if include_usage:
                 await write(chunk(None, usage=_usage(result)))
             await write("data: [DONE]\n\n")
@@ -511,14 +413,49 @@ class ApiService:
 
     # -- the application
 
-    def app(self) -> ASGIApp:
-        routes = [
-            Route("/healthz", self.healthz, methods=["GET"]),
-            Route("/readyz", self.readyz, methods=["GET"]),
-            Route("/v1/models", self.models, methods=["GET"]),
-            Route("/v1/servers", self.servers, methods=["GET"]),
-            Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
+    def operations(self) -> list[tuple[Operation, Endpoint]]:
+        return [
+            (Operation("GET", "/healthz", "healthz", "Alive", None), self.healthz),
+            (Operation("GET", "/readyz", "readyz", "Ready to answer (503 while starting)", None), self.readyz),
+            (Operation("GET", "/v1/models", "listModels", "The host's model", "models"), self.models),
+            (Operation("GET", "/v1/servers", "listServers", "The MCP servers and their state", "status"), self.servers),
+            (
+                Operation(
+                    "POST",
+                    "/v1/chat/completions",
+                    "createChatCompletion",
+                    "OpenAI-compatible chat completion",
+                    "ask",
+                    ChatRequest,
+                    streams=True,
+                ),
+                self.chat_completions,
+            ),
+            *self.native.operations(),
         ]
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(document([op for op, _ in self.operations()], _version()))
+
+    async def page(self, request: Request) -> Response:
+        """The web page and its two files (open: the page asks for a key and sends it with each call)."""
+        name = request.path_params.get("name", "index.html")
+        if name not in WEB_FILES:
+            raise ApiError(404, "no such file", code="not_found")
+        body = (resources.files("k2_host.api") / "web" / name).read_bytes()
+        return Response(body, media_type=WEB_FILES[name], headers=PAGE_HEADERS)
+
+    def app_routes(self) -> list[Route]:
+        routes = [Route(op.path, handler, methods=[op.method]) for op, handler in self.operations()]
+        return [
+            *routes,
+            Route("/openapi.json", self.openapi, methods=["GET"]),
+            Route("/", self.page, methods=["GET"]),
+            Route("/static/{name}", self.page, methods=["GET"]),
+        ]
+
+    def app(self) -> ASGIApp:
+        routes = self.app_routes()
 
         async def api_error(request: Request, exc: Exception) -> Response:
             assert isinstance(exc, ApiError)
@@ -531,7 +468,7 @@ class ApiService:
 
         async def server_error(request: Request, exc: Exception) -> Response:
             logger.exception("request failed", exc_info=exc)
-            return ApiError(500, _public_message(exc), kind="server_error").response()
+            return ApiError(500, public_message(exc), kind="server_error").response()
 
         app = Starlette(
             routes=routes,
@@ -586,21 +523,8 @@ def _usage(result: AgentResult) -> dict[str, int]:
     }
 
 
-def _k2(result: AgentResult) -> dict[str, Any]:
-    return {
-        "engine": result.engine,
-        "model": result.model,
-        "stopped": result.stopped,
-        "citations": [c.model_dump() for c in result.citations],
-        "tool_calls": [
-            {"name": t.name, "is_error": t.is_error, "error_code": t.error_code, "duration_ms": round(t.duration_ms, 3)}
-            for t in result.tool_calls
-        ],
-        "errors": result.errors,
-    }
-
-
-def _public_message(exc: BaseException) -> str:
-    if isinstance(exc, ValueError):
-        return str(exc)
-    return f"the request failed ({type(exc).__name__}); the server log has the details"
+def _version() -> str:
+    try:
+        return metadata.version("k2-host")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"

@@ -1,11 +1,11 @@
 """Roles and what each may do, on endpoints and on tools.
 
-| role     | endpoints                                   | tools (MCP calls made while answering)          |
-|----------|---------------------------------------------|-------------------------------------------------|
-| admin    | everything, keys and audit included         | all (the approval policy still applies)         |
-| operator | ask, models, servers and tools status       | all (the approval policy still applies)         |
-| user     | ask, models                                 | read-only tools, none of `codeexec`             |
-| viewer   | models, servers and tools status            | none (a viewer cannot ask)                      |
+| role     | endpoints                                                       | tools (MCP calls while answering) |
+|----------|-----------------------------------------------------------------|-----------------------------------|
+| admin    | everything: keys, audit, every owner's sessions and runs        | all (approval policy applies)     |
+| operator | ask, own sessions and runs, approve, feedback, knowledge, status | all (approval policy applies)     |
+| user     | ask, own sessions and runs, approve, feedback, knowledge        | read-only, none of `codeexec`     |
+| viewer   | read every session and run (no asking, no changes), status      | none (a viewer cannot ask)        |
 
 The caller of the request being answered is `current_principal` (a context variable the API sets for the
 request; sub-agents started by fan-out inherit it). `RolePolicy` wraps the manager's approval policy: with no
@@ -22,11 +22,12 @@ from typing import Any, Protocol
 from k2_host.mcp.types import ToolInfo
 
 ROLES = ("admin", "operator", "user", "viewer")
+_WORKER = {"ask", "models", "sessions", "read_sessions", "approve", "feedback", "knowledge", "tools"}
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"ask", "models", "status", "admin"}),
-    "operator": frozenset({"ask", "models", "status"}),
-    "user": frozenset({"ask", "models"}),
-    "viewer": frozenset({"models", "status"}),
+    "admin": frozenset({*_WORKER, "status", "admin", "all_sessions", "read_all_sessions"}),
+    "operator": frozenset({*_WORKER, "status"}),
+    "user": frozenset(_WORKER),
+    "viewer": frozenset({"models", "status", "tools", "read_sessions", "read_all_sessions"}),
 }
 USER_DENIED_SERVERS = frozenset({"codeexec"})
 
@@ -60,19 +61,33 @@ def tool_allowed(role: str, info: ToolInfo) -> tuple[bool, str]:
 class Authorizer(Protocol):
     async def authorize(self, info: ToolInfo, arguments: dict[str, Any] | None) -> tuple[bool, str]: ...
 
+    def decide(self, info: ToolInfo) -> str: ...
+
 
 class RolePolicy:
-    """The manager's approval policy, with the caller's role checked first."""
+    """The manager's approval policy, with the caller's role checked first. A call the policy would ask about
+    is refused where nobody can be asked (`can_ask()` false: a chat completion rather than a run)."""
 
-    def __init__(self, inner: Authorizer, on_denied: Callable[[Principal, ToolInfo, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        inner: Authorizer,
+        on_denied: Callable[[Principal, ToolInfo, str], None] | None = None,
+        can_ask: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.inner = inner
         self.on_denied = on_denied
+        self.can_ask = can_ask
 
     async def authorize(self, info: ToolInfo, arguments: dict[str, Any] | None) -> tuple[bool, str]:
         principal = current_principal.get()
         if principal is not None:
             ok, why = tool_allowed(principal.role, info)
             if not ok:
+                if self.on_denied is not None:
+                    self.on_denied(principal, info, why)
+                return False, why
+            if not self.can_ask() and self.inner.decide(info) == "ask":
+                why = "it needs approval, which is asked only in runs (POST /v1/sessions/{id}/runs)"
                 if self.on_denied is not None:
                     self.on_denied(principal, info, why)
                 return False, why

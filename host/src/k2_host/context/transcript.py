@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
@@ -120,6 +120,10 @@ class Transcript:
     def mark_saved(self) -> None:
         self._saved = len(self.turns)
 
+    def discard_unsaved(self) -> None:
+        """Forget the turns of a request that did not finish (cancelled, or failed), so none is saved later."""
+        del self.turns[self._saved :]
+
     def __len__(self) -> int:
         return len(self.turns)
 
@@ -145,11 +149,13 @@ class SessionInfo(BaseModel):
     created_at: float
     updated_at: float
     title: str = ""  # the first user turn, shortened
+    owner: str = ""  # who created it over the API ("key:<id>", "jwt:<sub>"); "" for the CLI's sessions
 
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, created_at REAL NOT NULL, updated_at REAL NOT NULL, title TEXT NOT NULL DEFAULT ''
+    id TEXT PRIMARY KEY, created_at REAL NOT NULL, updated_at REAL NOT NULL, title TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS turns (
     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -164,6 +170,7 @@ class SessionStore:
 
     def __init__(self, path: Path | None, sealer: Sealer = PLAIN) -> None:
         self.db = SQLiteFile(path, _SCHEMA)
+        self.db.run(_add_owner_column)
         self.sealer = sealer if path is not None else PLAIN  # (in memory: nothing at rest)
 
     def close(self) -> None:
@@ -175,6 +182,23 @@ class SessionStore:
         turns = await self.db.arun(lambda con: _load(con, sid, self.sealer))
         return Transcript(sid, turns, persistent=True)
 
+    async def create(self, owner: str) -> SessionInfo:
+        """A new, empty session that belongs to `owner` (its id chosen here, never by the caller)."""
+        sid = new_session_id()
+        now = time.time()
+        await self.db.atransaction(
+            lambda con: con.execute(
+                "INSERT INTO sessions(id, created_at, updated_at, title, owner) VALUES (?, ?, ?, '', ?)",
+                (sid, now, now, owner),
+            )
+        )
+        return SessionInfo(id=sid, turns=0, created_at=now, updated_at=now, owner=owner)
+
+    async def info(self, session_id: str) -> SessionInfo | None:
+        sid = check_session_id(session_id)
+        found = await self.db.arun(lambda con: con.execute(_LIST + " WHERE s.id = ? GROUP BY s.id", (sid,)).fetchall())
+        return self._info(found[0]) if found else None
+
     async def save(self, transcript: Transcript) -> int:
         """Write the turns added since the last save, all together; returns how many."""
         new = transcript.unsaved()
@@ -184,13 +208,15 @@ class SessionStore:
         base = len(transcript.turns) - len(new)
         seal = self.sealer.seal_text
         rows = [(t.kind, seal(t.model_dump_json(), _where(sid, base + i))) for i, t in enumerate(new)]
-        title = seal(next((t.text for t in transcript.turns if isinstance(t, UserTurn)), "")[:80], _where(sid))
+        first = next((t.text for t in transcript.turns if isinstance(t, UserTurn)), "")[:80]
+        title = seal(first, _where(sid)) if first else ""
 
         def write(con: sqlite3.Connection) -> None:
             now = time.time()
             con.execute(
                 "INSERT INTO sessions(id, created_at, updated_at, title) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
+                "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, "
+                "title = CASE WHEN sessions.title = '' THEN excluded.title ELSE sessions.title END",
                 (sid, now, now, title),
             )
             con.executemany(
@@ -202,25 +228,16 @@ class SessionStore:
         transcript.mark_saved()
         return len(new)
 
-    async def list(self, limit: int = 50) -> list[SessionInfo]:
-        def read(con: sqlite3.Connection) -> list[SessionInfo]:
-            rows = con.execute(
-                "SELECT s.id, count(t.seq), s.created_at, s.updated_at, s.title FROM sessions s "
-                "LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id ORDER BY s.updated_at DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
-            return [
-                SessionInfo(
-                    id=r[0],
-                    turns=r[1],
-                    created_at=r[2],
-                    updated_at=r[3],
-                    title=self.sealer.open_text(r[4], _where(r[0])),
-                )
-                for r in rows
-            ]
+    async def list(self, limit: int = 50, *, owner: str | None = None) -> list[SessionInfo]:
+        """The most recently used sessions first; only `owner`'s when given."""
+        where, args = ("WHERE s.owner = ? ", (owner, limit)) if owner is not None else ("", (limit,))
+        sql = f"{_LIST} {where}GROUP BY s.id ORDER BY s.updated_at DESC LIMIT ?"
+        rows = await self.db.arun(lambda con: con.execute(sql, args).fetchall())
+        return [self._info(r) for r in rows]
 
-        return await self.db.arun(read)
+    def _info(self, r: tuple[Any, ...]) -> SessionInfo:
+        title = self.sealer.open_text(r[4], _where(r[0]))
+        return SessionInfo(id=r[0], turns=r[1], created_at=r[2], updated_at=r[3], title=title, owner=r[5])
 
     async def reseal(self) -> int:
         """Seal every title and turn not sealed with the current key (after a key rotation, or when encryption
@@ -231,7 +248,7 @@ class SessionStore:
 
         def work(con: sqlite3.Connection) -> int:
             done = 0
-            for sid, title in con.execute("SELECT id, title FROM sessions").fetchall():
+            for sid, title in con.execute("SELECT id, title FROM sessions WHERE title != ''").fetchall():
                 if not sealer.is_current(title):
                     value = sealer.seal_text(sealer.open_text(title, _where(sid)), _where(sid))
                     con.execute("UPDATE sessions SET title = ? WHERE id = ?", (value, sid))
@@ -254,6 +271,18 @@ class SessionStore:
             return con.execute("DELETE FROM sessions WHERE id = ?", (sid,)).rowcount > 0
 
         return await self.db.atransaction(work)
+
+
+_LIST = (
+    "SELECT s.id, count(t.seq), s.created_at, s.updated_at, s.title, s.owner FROM sessions s "
+    "LEFT JOIN turns t ON t.session_id = s.id"
+)
+
+
+def _add_owner_column(con: sqlite3.Connection) -> None:
+    """Files written before sessions had owners get the column (their sessions: owner "")."""
+    if "owner" not in {row[1] for row in con.execute("PRAGMA table_info(sessions)")}:
+        con.execute("ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
 
 
 def _where(sid: str, seq: int | None = None) -> str:

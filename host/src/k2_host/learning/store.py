@@ -3,6 +3,10 @@
     store = open_trajectory_store(config, state_dir)     # SQLite <state dir>/k2.sqlite unless configured
     await store.add(trajectory)
     await store.get(id); await store.list(limit=20, session_id=None)
+    await store.add_feedback(Feedback(trajectory_id=id, rating="good", by="key:ab12"))
+
+Feedback (a rating of an answer, with a note and who gave it) is kept beside the trajectory it rates, for the
+training layer to turn into rewards; a trajectory's feedback goes when the trajectory does.
 
 The SQLite store keeps the newest `learning.max_trajectories` (older ones are deleted as new ones come), each
 as zlib-compressed JSON beside indexed columns (session, start time, parent). The training layer adds a
@@ -12,15 +16,26 @@ PostgreSQL store behind the same interface.
 from __future__ import annotations
 
 import sqlite3
+import time
 import zlib
 from collections import OrderedDict
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
 
 from k2_host.config.model import LearningConfig
 from k2_host.learning.trajectory import Trajectory, TrajectorySummary, summarize
 from k2_host.sealing import PLAIN, Sealer
 from k2_host.storage import SQLiteFile
+
+
+class Feedback(BaseModel):
+    trajectory_id: str
+    rating: Literal["good", "bad"]
+    note: str = Field(default="", max_length=4000)
+    by: str = ""  # who gave it ("key:<id>", "jwt:<sub>", "local")
+    at: float = Field(default_factory=time.time)
 
 
 class TrajectoryStore(Protocol):
@@ -34,6 +49,12 @@ class TrajectoryStore(Protocol):
 
     async def count(self) -> int: ...
 
+    async def add_feedback(self, feedback: Feedback) -> bool:
+        """Keep it beside its trajectory; False when that trajectory is not (or no longer) stored."""
+        ...
+
+    async def feedback(self, trajectory_id: str) -> list[Feedback]: ...
+
     def close(self) -> None: ...
 
 
@@ -43,12 +64,23 @@ class MemoryTrajectoryStore:
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
         self._items: OrderedDict[str, Trajectory] = OrderedDict()
+        self._feedback: dict[str, list[Feedback]] = {}
 
     async def add(self, trajectory: Trajectory) -> None:
         self._items[trajectory.id] = trajectory
         self._items.move_to_end(trajectory.id)
         while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+            gone, _ = self._items.popitem(last=False)
+            self._feedback.pop(gone, None)
+
+    async def add_feedback(self, feedback: Feedback) -> bool:
+        if feedback.trajectory_id not in self._items:
+            return False
+        self._feedback.setdefault(feedback.trajectory_id, []).append(feedback)
+        return True
+
+    async def feedback(self, trajectory_id: str) -> list[Feedback]:
+        return list(self._feedback.get(trajectory_id, ()))
 
     async def get(self, trajectory_id: str) -> Trajectory | None:
         return self._items.get(trajectory_id)
@@ -87,6 +119,14 @@ CREATE TABLE IF NOT EXISTS trajectories (
 CREATE INDEX IF NOT EXISTS trajectories_started ON trajectories(started_at);
 CREATE INDEX IF NOT EXISTS trajectories_session ON trajectories(session_id, started_at);
 CREATE INDEX IF NOT EXISTS trajectories_parent ON trajectories(parent_id);
+CREATE TABLE IF NOT EXISTS feedback (
+    trajectory_id TEXT NOT NULL REFERENCES trajectories(id) ON DELETE CASCADE,
+    at REAL NOT NULL,
+    rating TEXT NOT NULL,
+    note TEXT NOT NULL,
+    by TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_trajectory ON feedback(trajectory_id);
 """
 
 
@@ -183,12 +223,44 @@ class SQLiteTrajectoryStore:
                     ),
                 )
                 done += 1
+            rows = con.execute("SELECT rowid, trajectory_id, note FROM feedback WHERE note != ''").fetchall()
+            for rowid, tid, note in rows:
+                if not sealer.is_current(note):
+                    where = f"trajectories/{tid}/feedback"
+                    value = sealer.seal_text(sealer.open_text(note, where), where)
+                    con.execute("UPDATE feedback SET note = ? WHERE rowid = ?", (value, rowid))
+                    done += 1
             return done
 
         return await self.db.atransaction(work)
 
     async def count(self) -> int:
         return await self.db.arun(lambda con: int(con.execute("SELECT count(*) FROM trajectories").fetchone()[0]))
+
+    async def add_feedback(self, feedback: Feedback) -> bool:
+        f = feedback
+        note = self.sealer.seal_text(f.note, f"trajectories/{f.trajectory_id}/feedback") if f.note else ""
+
+        def write(con: sqlite3.Connection) -> bool:
+            if con.execute("SELECT 1 FROM trajectories WHERE id = ?", (f.trajectory_id,)).fetchone() is None:
+                return False
+            con.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?)", (f.trajectory_id, f.at, f.rating, note, f.by))
+            return True
+
+        return await self.db.atransaction(write)
+
+    async def feedback(self, trajectory_id: str) -> list[Feedback]:
+        where = f"trajectories/{trajectory_id}/feedback"
+        rows = await self.db.arun(
+            lambda con: con.execute(
+                "SELECT at, rating, note, by FROM feedback WHERE trajectory_id = ? ORDER BY at", (trajectory_id,)
+            ).fetchall()
+        )
+        open_note = self.sealer.open_text
+        return [
+            Feedback(trajectory_id=trajectory_id, at=r[0], rating=r[1], note=open_note(r[2], where), by=r[3])
+            for r in rows
+        ]
 
     def close(self) -> None:
         self.db.close()
