@@ -15,6 +15,7 @@ from typing import Literal
 
 import anyio
 
+from k2_host.agent.citations import tool_citations
 from k2_host.agent.engine import Run
 from k2_host.context.policy import ContextPolicy
 from k2_host.context.transcript import AssistantTurn, ToolTurn
@@ -103,6 +104,9 @@ class ModelEngine:
                     if record.is_error and record.error_code in ("server_unavailable", "timeout"):
                         result.errors.append(f"{record.name}: {record.summary}")
                     run.add_turn(ToolTurn.of(call, res))
+                    for cited in tool_citations(call, res):
+                        if cited not in result.citations:
+                            result.citations.append(cited)
                 await run.emit(AgentEvent(kind="step", data={"index": index, "tools": len(msg.tool_calls)}))
         if budget.cancelled_caught:
             result.stopped = "time_budget"

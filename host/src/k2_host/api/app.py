@@ -57,6 +57,7 @@ WEB_FILES = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
 }
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -273,7 +274,7 @@ class ApiService:
     async def readyz(self, request: Request) -> Response:
         if not self.ready:
             return JSONResponse({"status": "starting"}, status_code=503)
-        return JSONResponse({"status": "ready", "engine": self.runtime.engine.name})
+        return JSONResponse({"status": "ready", "engine": self.runtime.engine.name, "auth": self.settings.auth})
 
     def _model(self) -> dict[str, Any]:
         engine = self.runtime.engine

@@ -267,5 +267,9 @@ window.addEventListener("DOMContentLoaded", () => {
   $("stop").addEventListener("click", () => {
     if (state.run) api("POST", `/v1/runs/${state.run}/cancel`).catch((e) => showError(e.message));
   });
-  connect();
+  // Connect at once when a key is at hand or the server needs none; else wait for one.
+  fetch("/readyz").then((r) => r.json()).then((ready) => {
+    if (state.key || ready.auth === false) connect();
+    else $("who").textContent = "enter an API key";
+  }).catch(() => showError("the server is not answering"));
 });
