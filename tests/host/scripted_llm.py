@@ -87,7 +87,7 @@ class ScriptedLLM:
 async def scripted_llm(
     script: Script, *, flavor: Literal["openai", "anthropic"] = "openai"
 ) -> AsyncIterator[ScriptedLLM]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # (asyncio sets TCP_NODELAY)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted connections
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)  # listening before startup(): a client may connect at once, no waiting needed

@@ -123,9 +123,13 @@ def build_http_app(server: MCPServer[Any], settings: ServerSettings, telemetry: 
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind before serving so that port 0 resolves to a real port we can log."""
+    """Bind before serving so that port 0 resolves to a real port we can log.
+
+    The protocol is named (IPPROTO_TCP, not 0): asyncio turns Nagle off (TCP_NODELAY) only on connections whose
+    socket says it is TCP, and with Nagle on, a response written in two parts (head, then body) waits for the
+    client's delayed ACK, about 40 ms on every keep-alive request after the first."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host.strip("[]"), port))
     sock.listen(2048)

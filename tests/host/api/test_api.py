@@ -90,7 +90,7 @@ async def running(tmp_path: Path, approval: dict[str, Any] | None = None, **sett
     provider = ScriptedProvider(reply_for)
     keys, audit = api_files(tmp_path / "state")
     made = {role: keys.create(f"{role} key", role)[1] for role in ("admin", "operator", "user", "viewer")}
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # (asyncio sets TCP_NODELAY)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"

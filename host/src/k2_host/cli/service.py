@@ -46,6 +46,8 @@ async def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
         raise ConfigError("JWTs need --jwt-audience (the aud claim this server accepts)")
     if isinstance(key, str) and len(key.encode()) < 32:
         raise ConfigError("a JWT secret (--jwt-secret-file or K2_API_JWT_SECRET) must be at least 32 bytes")
+    if not 0 < args.approval_timeout <= 86_400:
+        raise ConfigError("--approval-timeout: seconds, more than 0 and at most 86400")
     config = ctx.config()
     settings = ApiSettings(
         host=args.host or config.api.host,
@@ -54,6 +56,7 @@ async def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
         rate_per_minute=args.rate_limit,
         burst=max(1, min(args.rate_limit, 60)),
         max_body_bytes=args.max_body_bytes,
+        approval_timeout_s=args.approval_timeout,
         jwt_key=key,
         jwt_audience=args.jwt_audience,
         jwt_issuer=args.jwt_issuer,
@@ -162,6 +165,12 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--jwt-issuer", help="the iss claim JWTs must carry")
     s.add_argument("--rate-limit", type=float, default=600, help="requests per minute per caller (default 600)")
     s.add_argument("--max-body-bytes", type=int, default=1024 * 1024, help="request body cap (default 1 MiB)")
+    s.add_argument(
+        "--approval-timeout",
+        type=float,
+        default=300.0,
+        help="seconds a paused tool call waits for an approval before it is denied (default 300)",
+    )
     s.add_argument(
         "--allowed-host", action="append", metavar="HOST[:PORT]", help="Host header accepted beyond loopback"
     )
