@@ -236,6 +236,14 @@ class Runtime:
             raise RuntimeError("enter the runtime first (async with build_runtime(...) as rt)")
         return self._engine
 
+    def attach_knowledge(self, knowledge: Knowledge) -> None:
+        """Use an index that came to exist while running (the first ingest over the API); the runtime closes it."""
+        if self.knowledge is not None and self.knowledge is not knowledge:
+            self.knowledge.close()
+        self.knowledge = knowledge
+        if KNOWLEDGE_SEARCH.name not in self.local_tools:
+            self.local_tools.add(LocalTool(KNOWLEDGE_SEARCH, knowledge.tool))
+
     def use(self, middleware: Middleware) -> None:
         """Add loop middleware (after those already there: inner to them)."""
         self.middleware.add(middleware)

@@ -316,3 +316,67 @@ async def test_session_files_from_before_owners_still_open(tmp_path: Path) -> No
         assert [s.id for s in await store.list(owner="key:abc")] == [made.id]
     finally:
         store.close()
+
+
+async def test_every_native_endpoint_admits_exactly_its_roles(tmp_path: Path) -> None:
+    everyone = {"admin", "operator", "user", "viewer"}
+    workers = {"admin", "operator", "user"}
+    expected: dict[tuple[str, str], set[str]] = {
+        ("POST", "/v1/sessions"): workers,
+        ("GET", "/v1/sessions"): everyone,
+        ("GET", "/v1/sessions/nope"): everyone,
+        ("DELETE", "/v1/sessions/nope"): workers,
+        ("POST", "/v1/sessions/nope/runs"): workers,
+        ("GET", "/v1/runs/nope"): everyone,
+        ("POST", "/v1/runs/nope/cancel"): workers,
+        ("POST", "/v1/runs/nope/approvals/apr_1"): workers,
+        ("POST", "/v1/feedback"): workers,
+        ("GET", "/v1/knowledge/search?q=port"): workers,
+        ("GET", "/v1/tools"): everyone,
+        ("POST", "/v1/knowledge/ingest"): {"admin", "operator"},
+        ("GET", "/v1/knowledge/jobs/nope"): {"admin", "operator"},
+    }
+    async with running(tmp_path) as api:
+        for (method, path), roles in expected.items():
+            for role in sorted(everyone):
+                async with api.http(role) as c:
+                    r = await c.request(method, path, json={} if method == "POST" else None)
+                if role in roles:
+                    assert r.status_code != 403, (method, path, role, r.text)
+                else:
+                    refused = r.status_code == 403 and r.json()["error"]["type"] == "permission_error"
+                    assert refused, (method, path, role)
+            async with api.http() as anonymous:
+                assert (await anonymous.request(method, path)).status_code == 401, (method, path)
+
+
+@pytest.mark.slow  # the real embedding model is loaded
+async def test_an_ingest_job_indexes_a_folder_and_search_then_finds_it(tmp_path: Path) -> None:
+    async with running(tmp_path) as api, api.http("operator") as operator, api.http("user") as user:
+        (api.root / "deploy.md").write_text("# Deploying\n\nThe staging server listens on port 8443 over TLS.\n")
+        assert (await user.post("/v1/knowledge/ingest", json={"path": str(api.root)})).status_code == 403
+        started = await operator.post("/v1/knowledge/ingest", json={"path": str(api.root)})
+        assert started.status_code == 202 and started.headers["location"].endswith(started.json()["id"])
+        job_id = started.json()["id"]
+        busy = await operator.post("/v1/knowledge/ingest", json={"path": str(api.root)})
+        assert busy.status_code == 409 and busy.json()["error"]["code"] == "job_running"
+        job = api.service.native.jobs.get(job_id)
+        assert job is not None
+        with anyio.fail_after(300):
+            await job.finished.wait()
+        done = (await operator.get(f"/v1/knowledge/jobs/{job_id}")).json()
+        assert done["status"] == "completed", done
+        assert done["report"]["ingested"] == 2 and done["progress"]["done"] == done["progress"]["total"] == 2
+        found = (await user.get("/v1/knowledge/search", params={"q": "which port does staging use"})).json()
+        assert found["indexed"] is True and found["data"][0]["source"].endswith("deploy.md")
+        assert "knowledge.search" in api.service.runtime.local_tools  # the engines may search it from now on
+
+        # outside the filesystem server's roots: the job fails and says why; nothing is read
+        outside = await operator.post("/v1/knowledge/ingest", json={"path": "/etc"})
+        job = api.service.native.jobs.get(outside.json()["id"])
+        assert job is not None
+        with anyio.fail_after(60):
+            await job.finished.wait()
+        failed = (await operator.get(f"/v1/knowledge/jobs/{job.id}")).json()
+        assert failed["status"] == "failed" and failed["error"], failed
+        assert (await user.get(f"/v1/knowledge/jobs/{job.id}")).status_code == 403

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from importlib import metadata, resources
 from typing import Any, Literal
 
+import anyio
 from k2_shared.auth import BearerVerifier
 from k2_shared.http import HostOriginGuard
 from mcp.server.transport_security import TransportSecuritySettings
@@ -258,13 +259,17 @@ class ApiService:
             )
             manager.use(self.audit_call)
             self.runtime.use(RunTracker())
-            self.ready = True
-            self.audit.append("server_started", "k2", None, engine=self.runtime.engine.name)
-            try:
-                yield
-            finally:
-                self.ready = False
-                self.audit.append("server_stopped", "k2", None)
+            async with anyio.create_task_group() as jobs:
+                self.native.jobs.group = jobs
+                self.ready = True
+                self.audit.append("server_started", "k2", None, engine=self.runtime.engine.name)
+                try:
+                    yield
+                finally:
+                    self.ready = False
+                    self.native.jobs.group = None
+                    jobs.cancel_scope.cancel()  # a running ingest job stops with the server
+                    self.audit.append("server_stopped", "k2", None)
 
     # -- endpoints
 

@@ -14,6 +14,8 @@ knowledge search and the tools a caller may use.
     POST   /v1/runs/{id}/approvals/{approval}   {"decision": "approve"|"deny", "arguments_sha256": ...}
     POST   /v1/feedback                         {"run_id" or "request_id", "rating": "good"|"bad", "note"}
     GET    /v1/knowledge/search?q=...&k=5
+    POST   /v1/knowledge/ingest                 {"path": ...}: a background job (202), see `k2_host.api.jobs`
+    GET    /v1/knowledge/jobs/{id}              its progress, then its report
     GET    /v1/tools                            every tool, with whether the caller's role may call it
 
 A session or run of another owner is "not found" to a caller who may not see it (its existence is not told).
@@ -33,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from k2_host.api.http import ApiError, EventStream, Writer, public_message, read_json
+from k2_host.api.jobs import IngestJobs, JobBusy
 from k2_host.api.openapi import Operation
 from k2_host.api.roles import Principal, allowed, current_principal, tool_allowed
 from k2_host.api.runs import ApiRun, Approval, RunRegistry, RunStatus, SessionBusy, arguments_digest, current_run
@@ -72,6 +75,11 @@ class FeedbackRequest(BaseModel):
     note: str = Field(default="", max_length=4000)
 
 
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(min_length=1, max_length=4096, description="a file or folder the filesystem server may read")
+
+
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -107,6 +115,7 @@ class NativeApi:
     def __init__(self, service: ApiService, *, approval_timeout_s: float = 300.0) -> None:
         self.svc = service
         self.runs = RunRegistry()
+        self.jobs = IngestJobs(service.runtime)
         self.approval_timeout_s = approval_timeout_s
 
     # -- access
@@ -349,6 +358,23 @@ class NativeApi:
         ]
         return JSONResponse({"object": "list", "data": data, "indexed": True})
 
+    async def ingest(self, request: Request) -> Response:
+        principal = self.svc.authenticate(request, "ingest")
+        body = await read_json(request, IngestRequest)
+        try:
+            job = self.jobs.start(body.path, principal)
+        except JobBusy:
+            raise ApiError(409, "an ingest job is running; wait for it to finish", code="job_running") from None
+        self.svc.audit.append("ingest_started", principal.subject, principal.role, job=job.id)
+        return JSONResponse(job.public(), status_code=202, headers={"Location": f"/v1/knowledge/jobs/{job.id}"})
+
+    async def ingest_job(self, request: Request) -> Response:
+        principal = self.svc.authenticate(request, "ingest")
+        job = self.jobs.get(request.path_params["job_id"])
+        if job is None or (job.principal.subject != principal.subject and not allowed(principal.role, "admin")):
+            raise ApiError(404, "no such ingest job for this caller", code="job_not_found")
+        return JSONResponse(job.public())
+
     async def tools(self, request: Request) -> Response:
         principal = self.svc.authenticate(request, "tools")
         policy = self.svc.runtime.manager.policy
@@ -374,7 +400,7 @@ class NativeApi:
         return [
             (
                 Operation(
-                    "POST", "/v1/sessions", "createSession", "A new session", "sessions", SessionCreate, created=True
+                    "POST", "/v1/sessions", "createSession", "A new session", "sessions", SessionCreate, status=201
                 ),
                 self.create_session,
             ),
@@ -427,7 +453,7 @@ class NativeApi:
             ),
             (
                 Operation(
-                    "POST", "/v1/feedback", "giveFeedback", "Rate an answer", "feedback", FeedbackRequest, created=True
+                    "POST", "/v1/feedback", "giveFeedback", "Rate an answer", "feedback", FeedbackRequest, status=201
                 ),
                 self.feedback,
             ),
@@ -441,6 +467,22 @@ class NativeApi:
                     query=(("q", "string", "what to search for"), ("k", "integer", "hits (1-50)")),
                 ),
                 self.knowledge_search,
+            ),
+            (
+                Operation(
+                    "POST",
+                    "/v1/knowledge/ingest",
+                    "startIngest",
+                    "Ingest a file or folder (a background job)",
+                    "ingest",
+                    IngestRequest,
+                    status=202,
+                ),
+                self.ingest,
+            ),
+            (
+                Operation("GET", "/v1/knowledge/jobs/{job_id}", "getIngestJob", "An ingest job's progress", "ingest"),
+                self.ingest_job,
             ),
             (
                 Operation("GET", "/v1/tools", "listTools", "Tools, and whether the caller may use them", "tools"),

@@ -21,7 +21,7 @@ class Operation:
     body: type[BaseModel] | None = None
     query: tuple[tuple[str, str, str], ...] = ()  # (name, type, description)
     streams: bool = False  # may answer with text/event-stream
-    created: bool = False  # 201 rather than 200
+    status: int = 200  # what success answers (201 created, 202 accepted)
 
 
 def _roles(permission: str) -> list[str]:
@@ -53,7 +53,7 @@ def document(operations: list[Operation], version: str) -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "done", "content": {"application/json": {"schema": {"type": "object"}}}}
         if op.streams:
             ok["content"]["text/event-stream"] = {"schema": {"type": "string"}}
-        responses: dict[str, Any] = {"201" if op.created else "200": ok}
+        responses: dict[str, Any] = {str(op.status): ok}
         item: dict[str, Any] = {"operationId": op.id, "summary": op.summary, "responses": responses}
         if op.permission is None:
             item["security"] = []

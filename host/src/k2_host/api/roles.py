@@ -3,7 +3,7 @@
 | role     | endpoints                                                       | tools (MCP calls while answering) |
 |----------|-----------------------------------------------------------------|-----------------------------------|
 | admin    | everything: keys, audit, every owner's sessions and runs        | all (approval policy applies)     |
-| operator | ask, own sessions and runs, approve, feedback, knowledge, status | all (approval policy applies)     |
+| operator | as user, and status and knowledge ingestion                     | all (approval policy applies)     |
 | user     | ask, own sessions and runs, approve, feedback, knowledge        | read-only, none of `codeexec`     |
 | viewer   | read every session and run (no asking, no changes), status      | none (a viewer cannot ask)        |
 
@@ -24,8 +24,8 @@ from k2_host.mcp.types import ToolInfo
 ROLES = ("admin", "operator", "user", "viewer")
 _WORKER = {"ask", "models", "sessions", "read_sessions", "approve", "feedback", "knowledge", "tools"}
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({*_WORKER, "status", "admin", "all_sessions", "read_all_sessions"}),
-    "operator": frozenset({*_WORKER, "status"}),
+    "admin": frozenset({*_WORKER, "status", "ingest", "admin", "all_sessions", "read_all_sessions"}),
+    "operator": frozenset({*_WORKER, "status", "ingest"}),
     "user": frozenset(_WORKER),
     "viewer": frozenset({"models", "status", "tools", "read_sessions", "read_all_sessions"}),
 }
