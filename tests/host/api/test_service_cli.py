@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def k2(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -47,3 +49,85 @@ def test_serve_says_what_is_missing_instead_of_starting_open(tmp_path: Path) -> 
     assert refused.returncode == 2 and "k2 keys create --role admin" in refused.stderr
     exposed = k2(tmp_path / "state", "serve", "--host", "0.0.0.0", "--no-auth")
     assert exposed.returncode == 2 and "loopback only" in exposed.stderr and "Traceback" not in exposed.stderr
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.slow  # a real `k2 serve` process with its runtime
+def test_serve_over_tls_answers_https_only_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import queue
+    import re
+    import signal
+    import ssl
+    import threading
+
+    import httpx
+
+    state = tmp_path / "state"
+    key = json.loads(k2(state, "--json", "keys", "create", "--role", "viewer", "--name", "probe").stdout)["key"]
+    cert, private = self_signed(tmp_path)
+    tls = ("--tls-cert", str(cert), "--tls-key", str(private))
+    proc = subprocess.Popen(
+        [*(sys.executable, "-m", "k2_host", "--state-dir", str(state), "serve", "--port", "0"), *tls],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stderr is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+    try:
+        url = None
+        while url is None:
+            line = lines.get(timeout=120)
+            if found := re.search(r"(https://127\.0\.0\.1:\d+)/v1", line):
+                url = found.group(1)
+        with httpx.Client(base_url=url, verify=ssl.create_default_context(cafile=str(cert)), timeout=60) as c:
+            ready = c.get("/readyz")
+            while ready.status_code == 503:
+                ready = c.get("/readyz")
+            assert ready.status_code == 200
+            assert c.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).json()["data"][0]["id"] == "k2"
+        with pytest.raises(httpx.HTTPError):  # plain HTTP on the TLS port gets no answer
+            httpx.get(url.replace("https://", "http://") + "/healthz", timeout=10).raise_for_status()
+        proc.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal: the exit says SIGTERM, as services expect
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    audit = k2(state, "audit", "verify")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    records = [json.loads(line) for line in (state / "api" / "audit.jsonl").read_text().splitlines()]
+    assert records[-1]["action"] == "server_stopped"  # the lifespan ran to its end: runtime and servers closed
