@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import anyio
+import orjson
 from mcp.server import MCPServer
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
@@ -56,6 +57,19 @@ if sys.platform != "win32":
     import fcntl
 
 logger = logging.getLogger(__name__)
+
+
+def encode(message: JSONRPCMessage) -> bytes:
+    """One message as a line of JSON. A response (most of the bytes: tool results) is written by orjson from
+    its fields, about six times faster than pydantic for a listing of a thousand entries and the same bytes;
+    anything orjson will not take (an int past 64 bits, a non-string key) goes the pydantic way."""
+    if type(message) is JSONRPCResponse:
+        try:
+            return orjson.dumps({"jsonrpc": message.jsonrpc, "id": message.id, "result": message.result}) + b"\n"
+        except TypeError:
+            pass
+    return message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
+
 
 MAX_LINE_BYTES = 128 * 1024 * 1024
 """Longest line accepted: room for the largest write the servers allow, JSON-escaped."""
@@ -292,7 +306,7 @@ class Outbox:
     def send_nowait(self, message: JSONRPCMessage) -> None:
         if self._closed:
             return
-        data = message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
+        data = encode(message)
         self._chunks.append(data)
         self._bytes += len(data)
         if isinstance(message, JSONRPCResponse | JSONRPCError) and message.id is not None and self.awaiting:
