@@ -380,3 +380,42 @@ async def test_an_ingest_job_indexes_a_folder_and_search_then_finds_it(tmp_path:
         failed = (await operator.get(f"/v1/knowledge/jobs/{job.id}")).json()
         assert failed["status"] == "failed" and failed["error"], failed
         assert (await user.get(f"/v1/knowledge/jobs/{job.id}")).status_code == 403
+
+
+async def test_metrics_count_requests_tool_calls_tokens_and_approvals(tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with (
+        running(tmp_path, approval={"filesystem.write_file": "ask"}, approval_timeout_s=0.2) as api,
+        api.http("operator") as operator,
+        api.http("viewer") as viewer,
+        api.http("user") as user,
+    ):
+        sid = await new_session(operator)
+        for text in ("please read the file", "write the file"):
+            done = await operator.post(f"/v1/sessions/{sid}/runs", json={"input": text, "stream": False})
+            assert done.json()["status"] == "completed"
+        assert (await user.get("/metrics")).status_code == 403  # the status permission
+        scraped = await viewer.get("/metrics")
+    assert scraped.headers["content-type"].startswith("text/plain")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(scraped.text)
+        for s in family.samples
+    }
+
+    def value(name: str, **labels: str) -> float:
+        return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    assert value("k2_http_requests_total", method="POST", route="/v1/sessions/{session_id}/runs", status="200") == 2
+    assert value("k2_http_requests_total", method="GET", route="/metrics", status="403") == 1
+    assert value("k2_agent_requests_total", engine="scripted", stopped="done") == 2
+    assert value("k2_tool_calls_total", server="filesystem", tool="read_file", outcome="ok") == 1
+    assert value("k2_tool_calls_total", server="filesystem", tool="write_file", outcome="error") == 1  # timed out
+    assert value("k2_approvals_total", decision="deny") == 1
+    assert (
+        value("k2_model_tokens_total", kind="prompt") == 40 and value("k2_model_tokens_total", kind="completion") == 20
+    )
+    assert value("k2_agent_request_duration_seconds_count", engine="scripted") == 2
+    assert [v for (n, _), v in samples.items() if n == "k2_mcp_server_up"] == [1.0], samples
+    assert value("k2_runs_active") == 0

@@ -30,6 +30,7 @@ import anyio
 from k2_shared.auth import BearerVerifier
 from k2_shared.http import HostOriginGuard
 from mcp.server.transport_security import TransportSecuritySettings
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -40,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from k2_host.api.audit import AuditLog
 from k2_host.api.http import ApiError, BodyLimit, Bucket, EventStream, Producer, Writer, public_message, read_json
 from k2_host.api.keys import KeyStore
+from k2_host.api.metrics import ApiMetrics
 from k2_host.api.native import Endpoint, NativeApi, result_facts
 from k2_host.api.openapi import Operation, document
 from k2_host.api.roles import ROLES, Principal, RolePolicy, allowed, current_principal
@@ -161,6 +163,8 @@ class ApiService:
         self.ready = False
         self.started = int(time.time())
         self.native = NativeApi(self, approval_timeout_s=settings.approval_timeout_s)
+        self.metrics = ApiMetrics(lambda: self.runtime.manager.status())
+        self.metrics.runs_active.set_function(lambda: len(self.native.runs.running()))
         self._buckets: dict[str, Bucket] = {}
         self._jwt = (
             BearerVerifier(
@@ -259,6 +263,7 @@ class ApiService:
             )
             manager.use(self.audit_call)
             self.runtime.use(RunTracker())
+            self.runtime.use(self.metrics)
             async with anyio.create_task_group() as jobs:
                 self.native.jobs.group = jobs
                 self.ready = True
@@ -425,6 +430,7 @@ class ApiService:
             (Operation("GET", "/readyz", "readyz", "Ready to answer (503 while starting)", None), self.readyz),
             (Operation("GET", "/v1/models", "listModels", "The host's model", "models"), self.models),
             (Operation("GET", "/v1/servers", "listServers", "The MCP servers and their state", "status"), self.servers),
+            (Operation("GET", "/metrics", "metrics", "Prometheus metrics (text format)", "status"), self.prometheus),
             (
                 Operation(
                     "POST",
@@ -439,6 +445,10 @@ class ApiService:
             ),
             *self.native.operations(),
         ]
+
+    async def prometheus(self, request: Request) -> Response:
+        self.authenticate(request, "status")
+        return Response(self.metrics.text(), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi(self, request: Request) -> Response:
         return JSONResponse(document([op for op, _ in self.operations()], _version()))
@@ -482,7 +492,7 @@ class ApiService:
             exception_handlers={ApiError: api_error, 404: not_found, 405: not_found, Exception: server_error},
         )
         guarded: ASGIApp = HostOriginGuard(BodyLimit(app, self.settings.max_body_bytes), _security(self.settings))
-        return AuditRequests(guarded, self.audit)
+        return AuditRequests(self.metrics.asgi(guarded), self.audit)
 
 
 def _unauthorized(message: str) -> ApiError:

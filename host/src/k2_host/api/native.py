@@ -275,6 +275,7 @@ class NativeApi:
                 param="arguments_sha256",
             )
         approval.decide(body.decision, principal.subject)
+        self.svc.metrics.approvals.labels(body.decision).inc()
         self.svc.audit.append(
             "approval", principal.subject, principal.role, run=run.id, tool=approval.tool, decision=body.decision
         )
@@ -300,6 +301,7 @@ class NativeApi:
             await approval.done.wait()
         if approval.decision is None:
             approval.decide("deny", "timeout")
+            self.svc.metrics.approvals.labels("deny").inc()
             self.svc.audit.append("approval", "k2", None, run=run.id, tool=info.name, decision="deny", by="timeout")
         run.status = "running"
         await run.event("approval.resolved", approval.public())

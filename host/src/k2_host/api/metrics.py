@@ -1,0 +1,121 @@
+"""Prometheus metrics of `k2 serve`, at `GET /metrics` (the `status` permission: give Prometheus a viewer key).
+
+    k2_http_requests_total{method, route, status}        route is the template (/v1/sessions/{session_id})
+    k2_http_request_duration_seconds{route}              histogram
+    k2_agent_requests_total{engine, stopped}             requests answered (sub-agents' too, depth > 0)
+    k2_agent_request_duration_seconds{engine}            histogram
+    k2_model_tokens_total{kind}                          prompt, completion, cached_prompt
+    k2_tool_calls_total{server, tool, outcome}           outcome: ok, error
+    k2_tool_call_duration_seconds{server}                histogram
+    k2_runs_active                                       native runs in flight
+    k2_approvals_total{decision}                         approve, deny
+    k2_mcp_server_up{server, instance}                   1 when connected; k2_mcp_breaker_open likewise
+
+One registry per service (not the process-wide one), so two services in a process count apart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from k2_host.agent.middleware import Middleware, RequestContext, RequestNext, ToolNext, ToolStepContext
+from k2_host.mcp.types import ToolResult
+from k2_host.results import AgentResult
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class _Servers(Collector):
+    def __init__(self, status: Callable[[], Iterable[dict[str, Any]]]) -> None:
+        self.status = status
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        labels = ["server", "instance"]
+        up = GaugeMetricFamily("k2_mcp_server_up", "1 when the MCP server instance is connected", labels=labels)
+        breaker = GaugeMetricFamily("k2_mcp_breaker_open", "1 when the instance's breaker is open", labels=labels)
+        for row in self.status():
+            values = [str(row["server"]), str(row["instance"])]
+            up.add_metric(values, 1.0 if row.get("connected") else 0.0)
+            breaker.add_metric(values, 1.0 if row.get("breaker") == "open" else 0.0)
+        return [up, breaker]
+
+
+class ApiMetrics(Middleware):
+    """The runtime middleware that counts requests, tokens and tool calls, and the HTTP layer's counters."""
+
+    def __init__(self, status: Callable[[], Iterable[dict[str, Any]]] = list) -> None:
+        r = self.registry = CollectorRegistry()
+        self.http_requests = Counter("k2_http_requests", "HTTP requests", ["method", "route", "status"], registry=r)
+        self.http_latency = Histogram(
+            "k2_http_request_duration_seconds",
+            "HTTP request time to the response's start",
+            ["route"],
+            buckets=BUCKETS,
+            registry=r,
+        )
+        self.requests = Counter(
+            "k2_agent_requests", "Requests answered by the runtime", ["engine", "stopped"], registry=r
+        )
+        self.request_latency = Histogram(
+            "k2_agent_request_duration_seconds", "Time to answer a request", ["engine"], buckets=BUCKETS, registry=r
+        )
+        self.tokens = Counter("k2_model_tokens", "Model tokens", ["kind"], registry=r)
+        self.tool_calls = Counter("k2_tool_calls", "Tool calls", ["server", "tool", "outcome"], registry=r)
+        self.tool_latency = Histogram(
+            "k2_tool_call_duration_seconds", "Tool call time", ["server"], buckets=BUCKETS, registry=r
+        )
+        self.runs_active = Gauge("k2_runs_active", "Native runs in flight", registry=r)
+        self.approvals = Counter("k2_approvals", "Approval decisions", ["decision"], registry=r)
+        r.register(_Servers(status))
+
+    def text(self) -> bytes:
+        return generate_latest(self.registry)
+
+    async def request(self, ctx: RequestContext, call_next: RequestNext) -> AgentResult:
+        started = time.perf_counter()
+        result = await call_next(ctx)
+        self.requests.labels(ctx.engine, result.stopped).inc()
+        self.request_latency.labels(ctx.engine).observe(time.perf_counter() - started)
+        usage = result.usage
+        for kind, n in (
+            ("prompt", usage.input_tokens),
+            ("completion", usage.output_tokens),
+            ("cached_prompt", usage.cached_input_tokens),
+        ):
+            if n:
+                self.tokens.labels(kind).inc(n)
+        return result
+
+    async def tool_call(self, ctx: ToolStepContext, call_next: ToolNext) -> ToolResult:
+        started = time.perf_counter()
+        result = await call_next(ctx)
+        server, _, tool = ctx.call.name.partition(".")
+        self.tool_calls.labels(server, tool, "error" if result.is_error else "ok").inc()
+        self.tool_latency.labels(server).observe(time.perf_counter() - started)
+        return result
+
+    def asgi(self, app: ASGIApp) -> ASGIApp:
+        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+
+            async def sending(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    route = scope.get("route")
+                    template = getattr(route, "path", None) or "unmatched"
+                    self.http_requests.labels(scope["method"], template, str(message["status"])).inc()
+                    self.http_latency.labels(template).observe(time.perf_counter() - started)
+                await send(message)
+
+            await app(scope, receive, sending)
+
+        return counted
