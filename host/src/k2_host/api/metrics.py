@@ -9,7 +9,9 @@
     k2_tool_call_duration_seconds{server}                histogram
     k2_runs_active                                       native runs in flight
     k2_approvals_total{decision}                         approve, deny
-    k2_mcp_server_up{server, instance}                   1 when connected; k2_mcp_breaker_open likewise
+    k2_mcp_server_up{server, instance}                   1 when connected (a lazily started one: 0 until used)
+    k2_mcp_server_failed{server, instance}               1 when not connected after an error
+    k2_mcp_breaker_open{server, instance}                1 while its circuit breaker is open
 
 One registry per service (not the process-wide one), so two services in a process count apart.
 """
@@ -40,11 +42,15 @@ class _Servers(Collector):
         labels = ["server", "instance"]
         up = GaugeMetricFamily("k2_mcp_server_up", "1 when the MCP server instance is connected", labels=labels)
         breaker = GaugeMetricFamily("k2_mcp_breaker_open", "1 when the instance's breaker is open", labels=labels)
+        failed = GaugeMetricFamily(
+            "k2_mcp_server_failed", "1 when the instance is not connected after an error", labels=labels
+        )
         for row in self.status():
             values = [str(row["server"]), str(row["instance"])]
             up.add_metric(values, 1.0 if row.get("connected") else 0.0)
             breaker.add_metric(values, 1.0 if row.get("breaker") == "open" else 0.0)
-        return [up, breaker]
+            failed.add_metric(values, 1.0 if not row.get("connected") and row.get("last_error") else 0.0)
+        return [up, breaker, failed]
 
 
 class ApiMetrics(Middleware):
