@@ -129,7 +129,8 @@ class RunRegistry:
         run = ApiRun(id=f"run_{uuid.uuid4().hex}", session_id=session_id, principal=principal, input=text)
         self._busy[session_id] = run.id
         self._runs[run.id] = run
-        self._trim()
+        if len(self._runs) > self.keep:
+            self._trim()
         return run
 
     def finish(self, run: ApiRun, status: RunStatus) -> None:
@@ -143,7 +144,7 @@ class RunRegistry:
         return self._runs.get(run_id)
 
     def running(self) -> list[ApiRun]:
-        return [r for r in self._runs.values() if r.finished_at is None]
+        return [self._runs[rid] for rid in self._busy.values()]
 
     def busy(self, session_id: str) -> bool:
         return session_id in self._busy
