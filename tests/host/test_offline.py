@@ -68,7 +68,9 @@ async def test_an_arithmetic_question_runs_in_the_sandbox(tmp_path: Path) -> Non
     with anyio.fail_after(120):
         async with Agent.from_config(None, root=tmp_path) as agent:
             result = await agent.ask("compute 17*23+4")
-    assert "Ran it in the sandbox: 395" in result.answer
+    # the evaluate-expression skill fits (its script runs in the sandbox); code in a fence goes to the code plan
+    assert result.skill is not None and result.skill.name == "evaluate-expression" and result.skill.ok
+    assert "395" in result.answer.split("[skill: evaluate-expression]")[1]
     assert [c.name for c in result.tool_calls] == ["codeexec.execute_python"]
 
 

@@ -46,7 +46,7 @@ class Step(BaseModel):
     """One step of the loop: a model turn (with the tool calls it asked for), or one step of an offline plan."""
 
     index: int
-    kind: Literal["model", "plan"]
+    kind: Literal["model", "plan", "skill"]
     text: str = ""
     tool_calls: list[str] = Field(default_factory=list)  # ids of ToolCallRecord
     duration_ms: float = 0.0
@@ -101,6 +101,14 @@ class ContextReport(BaseModel):
         return sum(self.used.values())
 
 
+class SkillUse(BaseModel):
+    name: str
+    chosen_by: Literal["router", "named", "model"]
+    score: float | None = None  # the router's score
+    ok: bool = True
+    reason: str = ""  # why it did not answer (bad_input, no_input, prerequisites, needs_model, ...)
+
+
 class AgentResult(BaseModel):
     """What `Agent.ask` returns."""
 
@@ -116,6 +124,7 @@ class AgentResult(BaseModel):
     timings: Timings = Field(default_factory=Timings)
     errors: list[str] = Field(default_factory=list)  # servers or tools that failed (the answer is degraded)
     context: ContextReport | None = None  # the context window at the last model step (window policy)
+    skill: SkillUse | None = None  # the skill that answered (offline) or was asked for
 
 
 class FanOutResult(BaseModel):

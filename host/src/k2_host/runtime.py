@@ -55,6 +55,7 @@ from k2_host.mcp.types import ToolInfo
 from k2_host.rag.embeddings import LazyEmbedder
 from k2_host.results import AgentResult, FanOutResult
 from k2_host.sealing import PLAIN, Sealer, sealer_for
+from k2_host.skills import SkillRegistry, Skills
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,8 @@ class Runtime:
             self.middleware.add(self.recorder)
         for m in middleware:
             self.middleware.add(m)
+        self.skills = Skills.open(config) if config.skills.enabled else Skills(SkillRegistry())
+        self.skills.embedder = self.embedder
         self._engine: Engine | None = None
         self._indexes: FolderIndexes | None = None
         self._entered = False
@@ -162,11 +165,22 @@ class Runtime:
                 self.local_tools.add(LocalTool(DELEGATE, delegate, top_level_only=True))
             if self.config.context.policy == "window" and READ_RESULT.name not in self.local_tools:
                 self.local_tools.add(LocalTool(READ_RESULT, read_result_tool(self.spill)))
+            if self.provider is not None and self._offer_skills() and "skills.activate" not in self.local_tools:
+                activate, read, run = self.skills.tool_specs()
+                self.local_tools.add(LocalTool(activate, self.skills.activate))
+                self.local_tools.add(LocalTool(read, self.skills.read))
+                self.local_tools.add(LocalTool(run, self.skills.run_tool, read_only=False))
         except BaseException:
             await self._close()
             raise
         self._entered = True
         return self
+
+    def _offer_skills(self) -> bool:
+        offer = self.config.skills.offer
+        if not len(self.skills.registry) or offer == "never":
+            return False
+        return offer == "always" or self.config.context.window_tokens >= 16_000
 
     async def __aexit__(self, *exc: Any) -> None:
         await self._close(*exc)
@@ -186,6 +200,7 @@ class Runtime:
             self.sessions.close()
         if self.trajectories is not None and self._own_trajectories:
             self.trajectories.close()
+        self.skills.close()
         self._entered = False
 
     def _policy(self, provider: LLMProvider | None) -> ContextPolicy:
@@ -302,15 +317,18 @@ class Runtime:
         max_steps: int | None = None,
         depth: int = 0,
         parent_id: str | None = None,
+        skill: str | None = None,
     ) -> AgentResult:
         """Answer one request. Never raises for tool or server failures; they are in `result.errors`.
 
         `session` (an id, or a Transcript from `open_session`) keeps the conversation, tool turns included, and
         saves this request's turns to the session store; without one, `history` (plain user/assistant messages)
-        is the conversation so far and nothing is kept."""
+        is the conversation so far and nothing is kept. `skill`: use this skill (SkillError when unknown)."""
         query = query.strip()
         if not query:
             raise ValueError("the question is empty")
+        if skill is not None:
+            self.skills.registry.require(skill)
         engine = self.engine
         transcript = await self.open_session(session) if session is not None else Transcript.from_messages(history)
         request = RequestContext(
@@ -321,6 +339,7 @@ class Runtime:
             session_id=transcript.session_id,
             depth=depth,
             parent_id=parent_id,
+            skill=skill,
         )
         run = Run(self, request, transcript, max_steps=max_steps, on_event=on_event)
         run.add_turn(UserTurn(text=query))

@@ -282,6 +282,34 @@ async def test_tools_say_what_each_role_may_call(tmp_path: Path) -> None:
             assert (await c.get("/v1/knowledge/search", params={"q": "x", "k": "500"})).status_code == 422
 
 
+async def test_skills_are_listed_and_shown_with_what_each_role_may_run(tmp_path: Path) -> None:
+    async with running(tmp_path) as api:
+        listed = {}
+        for role in ("admin", "user", "viewer"):
+            async with api.http(role) as c:
+                body = (await c.get("/v1/skills")).json()
+                listed[role] = {s["name"]: s for s in body["data"]}
+        assert len(listed["admin"]) >= 40 and all(n >= 5 for n in body["categories"].values())
+        assert listed["admin"]["decode-jwt"]["allowed"] is True
+        # a user's requests may not reach codeexec: not the skills whose scripts run there
+        assert listed["user"]["decode-jwt"]["allowed"] is False
+        assert "codeexec" in listed["user"]["decode-jwt"]["why"]
+        assert listed["user"]["answer-from-files"]["allowed"] is True
+        assert not any(s["allowed"] for s in listed["viewer"].values())
+        async with api.http("user") as c:
+            security = (await c.get("/v1/skills", params={"category": "security"})).json()["data"]
+            assert {s["category"] for s in security} == {"security"} and len(security) >= 5
+            assert (await c.get("/v1/skills", params={"category": "cooking"})).json()["error"]["param"] == "category"
+            one = (await c.get("/v1/skills/find-outliers")).json()
+            assert one["prerequisites"] == ["describe-numbers"] and one["order"][-1] == "find-outliers"
+            assert one["instructions"].startswith("#") and "scripts/" in " ".join(one["files"])
+            missing = await c.get("/v1/skills/no-such-skill")
+            assert missing.status_code == 404 and missing.json()["error"]["code"] == "skill_not_found"
+            sid = await new_session(c)
+            refused = await c.post(f"/v1/sessions/{sid}/runs", json={"input": "decode it", "skill": "decode-jwt"})
+            assert refused.status_code == 403 and "codeexec" in refused.json()["error"]["message"]
+
+
 async def test_the_openapi_document_is_valid_and_covers_every_route(tmp_path: Path) -> None:
     async with running(tmp_path) as api, api.http() as anonymous:
         doc = (await anonymous.get("/openapi.json")).json()
@@ -333,6 +361,8 @@ async def test_every_native_endpoint_admits_exactly_its_roles(tmp_path: Path) ->
         ("POST", "/v1/feedback"): workers,
         ("GET", "/v1/knowledge/search?q=port"): workers,
         ("GET", "/v1/tools"): everyone,
+        ("GET", "/v1/skills"): everyone,
+        ("GET", "/v1/skills/nope"): everyone,
         ("POST", "/v1/knowledge/ingest"): {"admin", "operator"},
         ("GET", "/v1/knowledge/jobs/nope"): {"admin", "operator"},
     }

@@ -135,10 +135,12 @@ class Agent:
         session: str | Transcript | None = None,
         max_steps: int | None = None,
         depth: int = 0,
+        skill: str | None = None,
     ) -> AgentResult:
-        """Answer one request (see `Runtime.ask`). Never raises for tool or server failures."""
+        """Answer one request (see `Runtime.ask`); `skill`: with this skill. Never raises for tool or server
+        failures."""
         return await self.runtime.ask(
-            query, session=session, history=history, on_event=on_event, max_steps=max_steps, depth=depth
+            query, session=session, history=history, on_event=on_event, max_steps=max_steps, depth=depth, skill=skill
         )
 
     async def fan_out(

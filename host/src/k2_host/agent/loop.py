@@ -21,7 +21,7 @@ from k2_host.context.policy import ContextPolicy
 from k2_host.context.transcript import AssistantTurn, ToolTurn
 from k2_host.llm.base import LLMError, LLMProvider, ToolCall
 from k2_host.mcp.types import ToolResult
-from k2_host.results import AgentEvent, AgentResult, Step, ToolCallRecord
+from k2_host.results import AgentEvent, AgentResult, SkillUse, Step, ToolCallRecord
 
 SYSTEM_PROMPT = (
     "You are K2, an agent that answers by using tools over MCP. Tools are named server.tool. "
@@ -45,6 +45,16 @@ class ModelEngine:
         result = run.result
         started = time.perf_counter()
         system = cfg.system_prompt or SYSTEM_PROMPT
+        skills = run.runtime.skills
+        ctx_cfg = run.runtime.config.context
+        budget = int(ctx_cfg.window_tokens * run.runtime.config.skills.catalog_share * 4)  # ~4 characters a token
+        catalog = skills.catalog(budget) if "skills.activate" in run.runtime.local_tools else ""
+        if catalog:  # names and descriptions only: a skill's body is loaded when the model activates it
+            system = f"{system}\n\n{catalog}"
+        if run.request.skill:  # asked for by name: its instructions come with the request
+            chosen = skills.registry.require(run.request.skill)
+            system = f"{system}\n\nThe user asked for the skill {chosen.name}. Its instructions:\n{chosen.body()}"
+            result.skill = SkillUse(name=chosen.name, chosen_by="named")
         tools = run.tool_specs()
         steps = run.max_steps or cfg.max_steps
         result.stopped = "max_steps"

@@ -41,6 +41,7 @@ class RequestContext:
     session_id: str
     depth: int = 0
     parent_id: str | None = None
+    skill: str | None = None  # the skill the caller asked for by name (`k2 skills run`, the API)
     started: float = field(default_factory=time.time)
     state: dict[str, Any] = field(default_factory=dict)  # free for middleware (the recorder keeps its trajectory)
 

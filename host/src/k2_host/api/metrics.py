@@ -53,10 +53,31 @@ class _Servers(Collector):
         return [up, breaker, failed]
 
 
+class _Skills(Collector):
+    """Per-skill runs and proficiency from the skills' metrics store (persisted, so they survive restarts)."""
+
+    def __init__(self, stats: Callable[[], dict[str, Any]]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        runs = GaugeMetricFamily("k2_skill_runs", "Recorded runs of the skill (all time)", labels=["skill"])
+        ok = GaugeMetricFamily("k2_skill_successes", "Recorded successful runs of the skill", labels=["skill"])
+        prof = GaugeMetricFamily(
+            "k2_skill_proficiency", "Posterior success rate of the skill, (1 + ok) / (2 + runs)", labels=["skill"]
+        )
+        for name, s in sorted(self.stats().items()):
+            runs.add_metric([name], s.runs)
+            ok.add_metric([name], s.successes)
+            prof.add_metric([name], s.proficiency)
+        yield from (runs, ok, prof)
+
+
 class ApiMetrics(Middleware):
     """The runtime middleware that counts requests, tokens and tool calls, and the HTTP layer's counters."""
 
-    def __init__(self, status: Callable[[], Iterable[dict[str, Any]]] = list) -> None:
+    def __init__(
+        self, status: Callable[[], Iterable[dict[str, Any]]] = list, skills: Callable[[], dict[str, Any]] = dict
+    ) -> None:
         r = self.registry = CollectorRegistry()
         self.http_requests = Counter("k2_http_requests", "HTTP requests", ["method", "route", "status"], registry=r)
         self.http_latency = Histogram(
@@ -79,7 +100,14 @@ class ApiMetrics(Middleware):
         )
         self.runs_active = Gauge("k2_runs_active", "Native runs in flight", registry=r)
         self.approvals = Counter("k2_approvals", "Approval decisions", ["decision"], registry=r)
+        self.skill_uses = Counter(
+            "k2_skill_invocations",
+            "Requests a skill answered or was chosen for",
+            ["skill", "chosen_by", "outcome"],
+            registry=r,
+        )
         r.register(_Servers(status))
+        r.register(_Skills(skills))
 
     def text(self) -> bytes:
         return generate_latest(self.registry)
@@ -89,6 +117,9 @@ class ApiMetrics(Middleware):
         result = await call_next(ctx)
         self.requests.labels(ctx.engine, result.stopped).inc()
         self.request_latency.labels(ctx.engine).observe(time.perf_counter() - started)
+        if result.skill is not None:
+            outcome = "ok" if result.skill.ok else result.skill.reason or "failed"
+            self.skill_uses.labels(result.skill.name, result.skill.chosen_by, outcome).inc()
         usage = result.usage
         for kind, n in (
             ("prompt", usage.input_tokens),

@@ -5,7 +5,8 @@ knowledge search and the tools a caller may use.
     GET    /v1/sessions[?all=true]              the caller's sessions (every owner's: admin, viewer)
     GET    /v1/sessions/{id}                    one session with its turns
     DELETE /v1/sessions/{id}
-    POST   /v1/sessions/{id}/runs               ask in the session; `stream: true` answers with server-sent
+    POST   /v1/sessions/{id}/runs               ask in the session (`skill`: with that skill); `stream: true`
+                                                answers with server-sent
                                                 events (run.started, text.delta, tool.started, tool.completed,
                                                 approval.required, approval.resolved, step, run.completed,
                                                 run.failed, run.cancelled), else the finished run as JSON
@@ -17,6 +18,8 @@ knowledge search and the tools a caller may use.
     POST   /v1/knowledge/ingest                 {"path": ...}: a background job (202), see `k2_host.api.jobs`
     GET    /v1/knowledge/jobs/{id}              its progress, then its report
     GET    /v1/tools                            every tool, with whether the caller's role may call it
+    GET    /v1/skills[?category=...]            every skill, with whether the caller's role may run it
+    GET    /v1/skills/{name}                    one skill: instructions, bundled files, prerequisites, metrics
 
 A session or run of another owner is "not found" to a caller who may not see it (its existence is not told).
 """
@@ -37,13 +40,14 @@ from starlette.responses import JSONResponse, Response
 from k2_host.api.http import ApiError, EventStream, Writer, public_message, read_json
 from k2_host.api.jobs import IngestJobs, JobBusy
 from k2_host.api.openapi import Operation
-from k2_host.api.roles import Principal, allowed, current_principal, tool_allowed
+from k2_host.api.roles import Principal, allowed, current_principal, skill_allowed, tool_allowed
 from k2_host.api.runs import ApiRun, Approval, RunRegistry, RunStatus, SessionBusy, arguments_digest, current_run
 from k2_host.context.transcript import SessionInfo, Transcript
 from k2_host.errors import ConfigError
 from k2_host.learning.store import Feedback
 from k2_host.mcp.types import ToolInfo
 from k2_host.results import AgentEvent, AgentResult
+from k2_host.skills import CATEGORIES, Skill
 
 if TYPE_CHECKING:
     from k2_host.api.app import ApiService
@@ -57,6 +61,7 @@ class RunRequest(BaseModel):
     input: str = Field(min_length=1, max_length=100_000, description="the question or task")
     stream: bool = Field(default=True, description="answer with server-sent events as the run goes")
     max_steps: int | None = Field(default=None, ge=1, le=100)
+    skill: str | None = Field(default=None, max_length=64, description="answer with this skill (GET /v1/skills)")
 
 
 class ApprovalDecision(BaseModel):
@@ -184,6 +189,11 @@ class NativeApi:
         body = await read_json(request, RunRequest)
         if not body.input.strip():
             raise ApiError(422, "input: the question is empty", code="invalid_value", param="input")
+        if body.skill is not None:
+            skill = self._skill(principal, body.skill)
+            ok, why = skill_allowed(principal.role, skill)
+            if not ok:
+                raise ApiError(403, f"skill {skill.name}: {why}", kind="permission_error", code="forbidden")
         try:
             run = self.runs.start(info.id, principal, body.input)
         except SessionBusy as busy:
@@ -196,13 +206,13 @@ class NativeApi:
         if body.stream:
 
             async def produce(write: Writer) -> None:
-                await self._execute(run, body.max_steps, _sse(write))
+                await self._execute(run, body.max_steps, _sse(write), body.skill)
 
             return EventStream(produce, on_unstarted=lambda: self._finish(run, "cancelled"))
-        await self._execute(run, body.max_steps, None)
+        await self._execute(run, body.max_steps, None, body.skill)
         return JSONResponse(run.public(), status_code=200)
 
-    async def _execute(self, run: ApiRun, max_steps: int | None, emit: Any) -> None:
+    async def _execute(self, run: ApiRun, max_steps: int | None, emit: Any, skill: str | None = None) -> None:
         run.emit = emit
         ptoken, rtoken = current_principal.set(run.principal), current_run.set(run)
         status: RunStatus = "failed"
@@ -216,7 +226,7 @@ class NativeApi:
             with anyio.CancelScope() as scope:
                 run.scope = scope
                 result = await self.svc.runtime.ask(
-                    run.input, session=run.session_id, on_event=on_event, max_steps=max_steps
+                    run.input, session=run.session_id, on_event=on_event, max_steps=max_steps, skill=skill
                 )
             if result is None:  # cancelled over the API
                 status = "cancelled"
@@ -397,6 +407,45 @@ class NativeApi:
             )
         return JSONResponse({"object": "list", "data": data})
 
+    # -- skills
+
+    def _skill(self, principal: Principal, name: str) -> Skill:
+        skill = self.svc.runtime.skills.registry.get(name)
+        if skill is None:
+            raise ApiError(404, f"no skill named {name!r}; GET /v1/skills lists them", code="skill_not_found")
+        return skill
+
+    async def skills(self, request: Request) -> Response:
+        principal = self.svc.authenticate(request, "skills")
+        reg = self.svc.runtime.skills.registry
+        category = request.query_params.get("category")
+        if category is not None and category not in CATEGORIES:
+            raise ApiError(422, f"category: use one of {', '.join(CATEGORIES)}", code="invalid_value", param="category")
+        data = []
+        for s in reg.by_category(category):
+            ok, why = skill_allowed(principal.role, s)
+            data.append({**s.summary(), "allowed": ok, "why": why})
+        return JSONResponse({"object": "list", "data": data, "categories": reg.categories()})
+
+    async def skill(self, request: Request) -> Response:
+        principal = self.svc.authenticate(request, "skills")
+        s = self._skill(principal, request.path_params["name"])
+        ok, why = skill_allowed(principal.role, s)
+        metrics = self.svc.runtime.skills.metrics
+        stats = metrics.stats(s.name).get(s.name) if metrics is not None else None
+        reg = self.svc.runtime.skills.registry
+        return JSONResponse(
+            {
+                **s.summary(),
+                "allowed": ok,
+                "why": why,
+                "instructions": s.body(),
+                "files": s.files(),
+                "order": [d.name for d in reg.order(s.name)],
+                "metrics": stats.data() if stats is not None else None,
+            }
+        )
+
     def operations(self) -> list[tuple[Operation, Endpoint]]:
         limit = ("limit", "integer", "at most this many (1-1000, default 50)")
         return [
@@ -489,6 +538,21 @@ class NativeApi:
             (
                 Operation("GET", "/v1/tools", "listTools", "Tools, and whether the caller may use them", "tools"),
                 self.tools,
+            ),
+            (
+                Operation(
+                    "GET",
+                    "/v1/skills",
+                    "listSkills",
+                    "Skills, and whether the caller may use them",
+                    "skills",
+                    query=(("category", "string", "only this category"),),
+                ),
+                self.skills,
+            ),
+            (
+                Operation("GET", "/v1/skills/{name}", "getSkill", "A skill: instructions, files, metrics", "skills"),
+                self.skill,
             ),
         ]
 

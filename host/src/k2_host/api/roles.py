@@ -22,12 +22,12 @@ from typing import Any, Protocol
 from k2_host.mcp.types import ToolInfo
 
 ROLES = ("admin", "operator", "user", "viewer")
-_WORKER = {"ask", "models", "sessions", "read_sessions", "approve", "feedback", "knowledge", "tools"}
+_WORKER = {"ask", "models", "sessions", "read_sessions", "approve", "feedback", "knowledge", "tools", "skills"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({*_WORKER, "status", "ingest", "admin", "all_sessions", "read_all_sessions"}),
     "operator": frozenset({*_WORKER, "status", "ingest"}),
     "user": frozenset(_WORKER),
-    "viewer": frozenset({"models", "status", "tools", "read_sessions", "read_all_sessions"}),
+    "viewer": frozenset({"models", "status", "tools", "skills", "read_sessions", "read_all_sessions"}),
 }
 USER_DENIED_SERVERS = frozenset({"codeexec"})
 
@@ -56,6 +56,19 @@ def tool_allowed(role: str, info: ToolInfo) -> tuple[bool, str]:
             return False, "role user may use read-only tools only"
         return True, "role user, read-only tool"
     return False, f"role {role} may not call tools"
+
+
+def skill_allowed(role: str, skill: Any) -> tuple[bool, str]:
+    """Whether `role` may run `skill` (a `k2_host.skills.Skill`): as its tools allow (a user's requests may not
+    reach codeexec, so not the skills that run scripts there; a viewer does not ask)."""
+    if role in ("admin", "operator"):
+        return True, f"role {role}"
+    if role == "user":
+        denied = sorted(set(skill.servers) & USER_DENIED_SERVERS)
+        if denied:
+            return False, f"role user may not use the {', '.join(denied)} server the skill runs on"
+        return True, "role user"
+    return False, f"role {role} may not ask, so may not run skills"
 
 
 class Authorizer(Protocol):

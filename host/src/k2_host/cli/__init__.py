@@ -8,6 +8,7 @@
     k2 sessions / k2 trajectories / k2 config            kept conversations, recorded requests, settings
     k2 ingest PATH|URL / k2 search QUERY / k2 eval-retrieval DIR / k2 migrate    the RAG layer
     k2 serve / k2 keys create --role R / k2 audit verify   the REST API (OpenAI-compatible), its keys and audit
+    k2 skills list|show|validate|run|eval|path|stats|trust   the skills (see `k2 skills --help`)
 
 `--json` prints machine-readable output on stdout; everything else a person reads goes to stderr except the
 answer itself. Exit codes: 0 ok, 1 the request failed (tool error, no answer), 2 bad usage or configuration.
@@ -28,6 +29,7 @@ from k2_host.cli import commands
 from k2_host.cli.context import CliContext
 from k2_host.cli.rag import add_commands as add_rag_commands
 from k2_host.cli.service import add_commands as add_service_commands
+from k2_host.cli.skills import add_commands as add_skills_commands
 from k2_host.errors import ConfigError, K2Error
 from k2_host.llm.base import LLMError
 
@@ -100,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_rag_commands(sub)
     add_service_commands(sub)
+    add_skills_commands(sub)
     return p
 
 

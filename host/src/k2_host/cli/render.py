@@ -42,6 +42,12 @@ def print_result(result: AgentResult, as_json: bool) -> None:
         print(result.model_dump_json(indent=2))
         return
     print(result.answer)
+    if result.skill is not None:
+        s = result.skill
+        how = {"router": "chosen by the router", "named": "as asked", "model": "activated by the model"}[s.chosen_by]
+        score = f", score {s.score:.2f}" if s.score is not None else ""
+        state = "" if s.ok else f"; it did not answer ({s.reason})"
+        print(f"\nSkill: {s.name} ({how}{score}){state}", file=sys.stderr)
     if result.citations:
         where: dict[str, list[str]] = {}
         for c in result.citations:

@@ -128,6 +128,15 @@ class SkillsConfig(BaseModel):
     """Where skills come from (the skills layer reads it)."""
 
     model_config = ConfigDict(extra="forbid")
+    enabled: bool = Field(default=True, description="discover and use skills (built-in, user, project, paths)")
+    offer: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="offer the catalog and skills.* tools to a model; auto: when context.window_tokens >= 16000 "
+        "(an 8K window is mostly tool schemas already)",
+    )
+    catalog_share: float = Field(
+        default=0.1, gt=0, le=0.5, description="most of the context window the catalog in the system prompt takes"
+    )
     paths: list[Path] = Field(default_factory=list, description="folders of Agent Skills (one SKILL.md per folder)")
 
 

@@ -21,7 +21,8 @@ from k2_host.engine.index import FolderIndexes
 from k2_host.engine.plan_run import PlanRun
 from k2_host.engine.plans import Plan, PlanRegistry, builtin_plans
 from k2_host.rag.embeddings import LazyEmbedder
-from k2_host.results import AgentEvent, AgentResult, Step
+from k2_host.results import AgentEvent, AgentResult, SkillUse, Step
+from k2_host.skills import Skill
 
 BANNER = "[K2 offline engine: no language model; answer extracted from your data]"
 
@@ -52,11 +53,14 @@ class OfflineEngine:
                 first.resolved = query
             await run.emit(AgentEvent(kind="notice", text=f"follow-up read as: {query}"))
         await self._context(run)
-        if run.depth == 0:
+        if run.depth == 0 and not run.request.skill:  # a skill asked for by name takes the request whole
             parts = sub_questions(query)
             if len(parts) > 1:
                 return combine(query, await run.fan_out(parts))
         result = run.result
+        answered = await self._skill(run, p, query)
+        if answered is not None:
+            return answered
         answer: str | None = None
         for plan in await self.route(p, query):
             step = Step(index=len(result.steps), kind="plan", text=plan.name)
@@ -76,6 +80,57 @@ class OfflineEngine:
             )
         result.answer = f"{BANNER}\n{answer}"
         result.timings.total_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    async def _skill(self, run: Run, p: PlanRun, query: str) -> AgentResult | None:
+        """The request answered by a skill (named, or chosen by the router), or None for the plans to answer."""
+        skills = run.runtime.skills
+        result = run.result
+        score: float | None = None
+        if run.request.skill:
+            skill: Skill = skills.registry.require(run.request.skill)
+            chosen = "named"
+        else:
+            if not len(skills.registry) or self.embedder is None:
+                return None
+            route = await skills.route(query, self.embedder)
+            if route.skill is None:
+                return None
+            skill, chosen, score = route.skill, "router", round(route.score, 3)
+            if skill.offline == "plan":  # the plans route themselves; the skill names what answered
+                result.skill = SkillUse(name=skill.name, chosen_by="router", score=score)
+                return None
+            if skill.offline == "model":
+                result.skill = SkillUse(
+                    name=skill.name, chosen_by="router", score=score, ok=False, reason="needs_model"
+                )
+                await run.emit(
+                    AgentEvent(
+                        kind="notice",
+                        text=f"skill {skill.name} fits this request, but it needs a language model; "
+                        "answering from your data instead",
+                    )
+                )
+                return None
+        step = Step(index=len(result.steps), kind="skill", text=skill.name)
+        result.steps.append(step)
+        p.step = step
+        await run.emit(AgentEvent(kind="step", text=f"skill: {skill.name}", data={"skill": skill.name}))
+        outcome = await skills.runner.run(p, skill, query, chosen_by=chosen)
+        step.duration_ms = outcome.latency_ms
+        result.skill = SkillUse(name=skill.name, chosen_by=chosen, score=score, ok=outcome.ok, reason=outcome.reason)
+        if not outcome.ok and chosen == "router" and outcome.reason in ("no_input", "bad_input", "no_result"):
+            await run.emit(
+                AgentEvent(kind="notice", text=f"skill {skill.name} could not use this request ({outcome.text})")
+            )
+            return None
+        notes = "".join(f"\n(note: {n})" for n in outcome.notices)
+        images = f"\n({len(outcome.images)} image(s) attached)" if outcome.images else ""
+        result.answer = f"{BANNER}\n[skill: {skill.name}]\n{outcome.text}{notes}{images}"
+        if not outcome.ok:
+            result.stopped = "error"
+            result.errors.append(f"skill {skill.name}: {outcome.reason}")
+        result.timings.total_ms = outcome.latency_ms
         return result
 
     async def _context(self, run: Run) -> None:

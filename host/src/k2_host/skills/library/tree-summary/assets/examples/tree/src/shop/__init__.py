@@ -1,0 +1,3 @@
+"""The shop package."""
+
+__version__ = "0.3.0"
