@@ -24,6 +24,9 @@ from k2_host.rag.embeddings import LazyEmbedder
 from k2_host.results import AgentEvent, AgentResult, SkillUse, Step
 from k2_host.skills import Skill
 
+# How sure the router must be before a skill's handler, rather than the plans, answers a request: a wrong
+# takeover costs more than a miss (the plans still answer), so this is above the router's F1-best threshold.
+TAKEOVER = 0.6
 BANNER = "[K2 offline engine: no language model; answer extracted from your data]"
 
 
@@ -96,6 +99,8 @@ class OfflineEngine:
             route = await skills.route(query, self.embedder)
             if route.skill is None:
                 return None
+            if route.skill.offline in ("script", "handler") and route.score < TAKEOVER:
+                return None  # not sure enough to take the request from the plans (which answer from the files)
             skill, chosen, score = route.skill, "router", round(route.score, 3)
             if skill.offline == "plan":  # the plans route themselves; the skill names what answered
                 result.skill = SkillUse(name=skill.name, chosen_by="router", score=score)
@@ -116,10 +121,12 @@ class OfflineEngine:
         result.steps.append(step)
         p.step = step
         await run.emit(AgentEvent(kind="step", text=f"skill: {skill.name}", data={"skill": skill.name}))
+        cited = len(result.citations)
         outcome = await skills.runner.run(p, skill, query, chosen_by=chosen)
         step.duration_ms = outcome.latency_ms
         result.skill = SkillUse(name=skill.name, chosen_by=chosen, score=score, ok=outcome.ok, reason=outcome.reason)
         if not outcome.ok and chosen == "router" and outcome.reason in ("no_input", "bad_input", "no_result"):
+            del result.citations[cited:]  # only what answers is cited (its tool calls stay recorded)
             await run.emit(
                 AgentEvent(kind="notice", text=f"skill {skill.name} could not use this request ({outcome.text})")
             )
