@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from k2_host.api.metrics import ApiMetrics
+from k2_host.learning.experiences import ExperienceStore
 from prometheus_client.parser import text_string_to_metric_families
 
 RULES = Path(__file__).resolve().parents[1] / "manifests" / "monitoring" / "prometheus"
@@ -47,11 +48,21 @@ def test_every_alert_is_unit_tested_and_names_only_exported_metrics() -> None:
     }
     assert {r["alert"] for r in rules} == tested  # each alert has a case where it fires
 
-    metrics = ApiMetrics(lambda: [{"server": "fs", "instance": "fs", "connected": True, "breaker": "closed"}])
+    learning = ExperienceStore(None)  # one gated (rejected) candidate: every learning gauge is there
+    learning.set_status(learning.add_version("candidate", [], {}), "rejected", "worse")
+    metrics = ApiMetrics(
+        lambda: [{"server": "fs", "instance": "fs", "connected": True, "breaker": "closed"}],
+        learning=learning.summary,
+    )
     metrics.http_requests.labels("GET", "/v1/models", "200").inc()
+    metrics.requests.labels("offline", "done").inc()
     metrics.http_latency.labels("/v1/models").observe(0.01)
     metrics.tool_calls.labels("fs", "read", "ok").inc()
-    exported = {s.name for f in text_string_to_metric_families(metrics.text().decode()) for s in f.samples}
+    samples = [s for f in text_string_to_metric_families(metrics.text().decode()) for s in f.samples]
+    exported = {s.name for s in samples}
+    gauges = {(s.name, s.labels.get("status", "")): s.value for s in samples if s.name.startswith("k2_learning")}
+    assert gauges[("k2_learning_router_versions", "rejected")] == 1 and gauges[("k2_learning_replay_size", "")] == 0
+    assert gauges[("k2_learning_last_gate_promoted", "")] == 0 and gauges[("k2_learning_replay_capacity", "")] == 10_000
     for rule in rules:
         for name in re.findall(r"\bk2_[a-z_]+", rule["expr"]):
             assert name in exported, (rule["alert"], name)

@@ -125,6 +125,7 @@ class AgentResult(BaseModel):
     errors: list[str] = Field(default_factory=list)  # servers or tools that failed (the answer is degraded)
     context: ContextReport | None = None  # the context window at the last model step (window policy)
     skill: SkillUse | None = None  # the skill that answered (offline) or was asked for
+    request_id: str = ""  # its trajectory's id: what feedback names (`Agent.feedback`, `k2 feedback --id`)
 
 
 class FanOutResult(BaseModel):

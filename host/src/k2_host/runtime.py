@@ -30,7 +30,7 @@ import os
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from k2_host.agent.engine import Engine, EventHandler, Run
 from k2_host.agent.fanout import DELEGATE, delegate, fan_out
@@ -46,6 +46,7 @@ from k2_host.context.transcript import AssistantTurn, SessionStore, Transcript, 
 from k2_host.engine.index import FolderIndexes
 from k2_host.knowledge import SEARCH as KNOWLEDGE_SEARCH
 from k2_host.knowledge import Knowledge
+from k2_host.learning.experiences import ExperienceStore
 from k2_host.learning.redact import Redactor, secret_key
 from k2_host.learning.store import TrajectoryStore, open_trajectory_store
 from k2_host.learning.trajectory import TrajectoryRecorder
@@ -56,6 +57,9 @@ from k2_host.rag.embeddings import LazyEmbedder
 from k2_host.results import AgentResult, FanOutResult
 from k2_host.sealing import PLAIN, Sealer, sealer_for
 from k2_host.skills import SkillRegistry, Skills
+
+if TYPE_CHECKING:
+    from k2_host.learning.trainer import Learner
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +123,11 @@ class Runtime:
             self.middleware.add(m)
         self.skills = Skills.open(config) if config.skills.enabled else Skills(SkillRegistry())
         self.skills.embedder = self.embedder
+        self.experiences = open_experience_store(config, self.sealer)
+        if config.learning.learn_router:  # the router version the training layer promoted, if any
+            current = self.experiences.current_version()
+            if current is not None:
+                self.skills.learned = list(current.pairs)
         self._engine: Engine | None = None
         self._indexes: FolderIndexes | None = None
         self._entered = False
@@ -201,6 +210,7 @@ class Runtime:
         if self.trajectories is not None and self._own_trajectories:
             self.trajectories.close()
         self.skills.close()
+        self.experiences.close()
         self._entered = False
 
     def _policy(self, provider: LLMProvider | None) -> ContextPolicy:
@@ -238,6 +248,38 @@ class Runtime:
             embedder=embedder,
         )
 
+    def learner(self) -> Learner:
+        """The training layer over this runtime's stores, skills and embedder (`k2 learn`)."""
+        from k2_host.learning.trainer import Learner
+
+        cfg = self.config.learning
+        return Learner(
+            self.experiences,
+            self.trajectories,
+            self.skills,
+            self.embedder,
+            learn_router=cfg.learn_router,
+            learn_playbook=cfg.learn_playbook,
+            learn_proficiency=cfg.learn_proficiency,
+            alpha=cfg.significance,
+        )
+
+    def playbook(self, max_chars: int) -> str:
+        """The lessons a model is shown in its stable prompt prefix (best first, within `max_chars`), or ""."""
+        if not self.config.learning.learn_playbook or max_chars <= 0:
+            return ""
+        lessons = sorted((x for x in self.experiences.lessons() if x.score >= 0), key=lambda x: (-x.score, x.id))
+        head = "Lessons from earlier feedback on your answers (follow them where they apply):"
+        lines = [head]
+        size = len(head)
+        for x in lessons:
+            line = f"- {'[' + x.skill + '] ' if x.skill else ''}{x.text}"
+            if size + len(line) + 1 > max_chars:
+                break
+            lines.append(line)
+            size += len(line) + 1
+        return "\n".join(lines) if len(lines) > 1 else ""
+
     def _load_embedder(self) -> Any:
         from k2_host.rag.service import shared_embedder
 
@@ -272,13 +314,17 @@ class Runtime:
         return [*specs, *self.local_tools.specs(depth=depth)]
 
     def redactor(self) -> Redactor:
-        """Secrets this host knows (model and store keys, servers' auth headers and secret env values), and the
-        credential patterns, out of everything recorded."""
+        """Secrets this host knows (model and store keys, the learning DSN, servers' auth headers and secret env
+        values), and the credential patterns, out of everything recorded."""
         known: list[str] = []
         if self.config.llm.api_key is not None:
             known.append(self.config.llm.api_key.get_secret_value())
         if self.config.rag.qdrant_api_key is not None:
             known.append(self.config.rag.qdrant_api_key.get_secret_value())
+        if self.config.learning.dsn is not None:  # the training store's connection string, and its password
+            from k2_host.learning.postgres import dsn_secrets
+
+            known += dsn_secrets(self.config.learning.dsn.get_secret_value())
         for name in ("MOONSHOT_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "K2_LLM_API_KEY"):
             if value := os.environ.get(name):
                 known.append(value)
@@ -353,6 +399,7 @@ class Runtime:
             if transcript.persistent:
                 transcript.discard_unsaved()
             raise
+        result.request_id = request.request_id
         last = run.turns[-1]
         if not (isinstance(last, AssistantTurn) and not last.tool_calls and last.text == result.answer):
             run.add_turn(AssistantTurn(text=result.answer, model=result.model, synthetic=True))
@@ -384,10 +431,26 @@ def build_runtime(config: HostConfig, **options: Any) -> Runtime:
 
 def open_sealer(config: HostConfig) -> Sealer:
     """How this configuration keeps data at rest: AES-256-GCM under the data key ring unless
-    `storage.encrypt` is off; nothing to seal (and no key made) without a state dir."""
-    if config.state_dir is None and config.learning.path is None:
+    `storage.encrypt` is off; nothing to seal (and no key made) without a state dir, unless the learning
+    store is a PostgreSQL database."""
+    learning = config.learning
+    if config.state_dir is None and learning.path is None and learning.store != "postgres":
         return PLAIN
     return sealer_for(config.storage.encrypt, config.storage.key_file)
+
+
+def open_experience_store(config: HostConfig, sealer: Sealer | None = None) -> ExperienceStore:
+    """The training layer's state, in the learning store's SQLite file (memory when trajectories are), or in
+    its PostgreSQL database (`store: postgres`)."""
+    cfg = config.learning
+    if cfg.store == "postgres":
+        from k2_host.learning.postgres import PostgresExperienceStore
+
+        return PostgresExperienceStore.open(cfg, sealer or open_sealer(config))
+    path = cfg.path or (config.state_dir / "k2.sqlite" if config.state_dir is not None else None)
+    if cfg.store == "memory":
+        path = None
+    return ExperienceStore(path, cfg.replay_capacity, sealer or open_sealer(config))
 
 
 def open_session_store(config: HostConfig, sealer: Sealer | None = None) -> SessionStore:

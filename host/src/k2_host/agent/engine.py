@@ -60,7 +60,9 @@ class Run:
         self.max_steps = max_steps
         self.on_event = on_event
         self.config = runtime.config.agent
-        self.result = AgentResult(query=request.query, answer="", engine=request.engine, model=request.model)
+        self.result = AgentResult(
+            query=request.query, answer="", engine=request.engine, model=request.model, request_id=request.request_id
+        )
 
     # ------------------------------------------------------------------------------------------ what it knows
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from k2_host.agent.engine import Engine, EventHandler
 from k2_host.agent.middleware import Middleware
@@ -17,12 +17,15 @@ from k2_host.config import HostConfig, load_host_config
 from k2_host.config.files import terminal_input
 from k2_host.context.transcript import Transcript
 from k2_host.knowledge import Knowledge
-from k2_host.learning.store import TrajectoryStore
+from k2_host.learning.store import Feedback, TrajectoryStore
 from k2_host.llm.base import LLMProvider, Message, ToolSpec
 from k2_host.mcp.manager import ClientManager
 from k2_host.mcp.types import ToolInfo
 from k2_host.results import AgentResult, FanOutResult
 from k2_host.runtime import Runtime, build_runtime
+
+if TYPE_CHECKING:
+    from k2_host.learning.trainer import Learner
 
 
 class Agent:
@@ -153,3 +156,21 @@ class Agent:
     ) -> FanOutResult:
         """Run one sub-agent per task, at most `workers` at once, and merge their answers in task order."""
         return await self.runtime.fan_out(tasks, workers=workers, on_event=on_event, depth=depth)
+
+    async def feedback(
+        self, answer: AgentResult | str, rating: Literal["good", "bad"], *, note: str = "", skill: str = ""
+    ) -> None:
+        """Rate an answer (a result of `ask`, or its `request_id`): `skill` names the skill that should have
+        answered it ("none": no skill), `note` what was right or wrong. `learner().train()` learns from it."""
+        store = self.runtime.trajectories
+        if store is None:
+            raise ValueError("learning.record is off: no answers are kept to rate")
+        if skill and skill != "none":
+            self.runtime.skills.registry.require(skill)
+        request_id = answer.request_id if isinstance(answer, AgentResult) else answer
+        if not await store.add_feedback(Feedback(trajectory_id=request_id, rating=rating, note=note, skill=skill)):
+            raise ValueError(f"no recorded answer {request_id!r} (it may have been dropped as the oldest)")
+
+    def learner(self) -> Learner:
+        """The training layer (`train`, `gate`, `promote`, `rollback`) over this agent's stores and skills."""
+        return self.runtime.learner()

@@ -51,6 +51,9 @@ class ModelEngine:
         catalog = skills.catalog(budget) if "skills.activate" in run.runtime.local_tools else ""
         if catalog:  # names and descriptions only: a skill's body is loaded when the model activates it
             system = f"{system}\n\n{catalog}"
+        lessons = run.runtime.playbook(int(ctx_cfg.window_tokens * run.runtime.config.learning.playbook_share * 4))
+        if lessons:  # changes only when feedback is collected (`k2 learn train`), so the prefix stays stable
+            system = f"{system}\n\n{lessons}"
         if run.request.skill:  # asked for by name: its instructions come with the request
             chosen = skills.registry.require(run.request.skill)
             system = f"{system}\n\nThe user asked for the skill {chosen.name}. Its instructions:\n{chosen.body()}"

@@ -72,11 +72,45 @@ class _Skills(Collector):
         yield from (runs, ok, prof)
 
 
+class _Learning(Collector):
+    """The training layer's state: replay buffer, experiences by source, router versions, playbook, last gate."""
+
+    def __init__(self, summary: Callable[[], dict[str, Any] | None]) -> None:
+        self.summary = summary
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        s = self.summary()
+        if s is None:
+            return
+        yield GaugeMetricFamily("k2_learning_replay_size", "Experiences in the replay buffer", value=s["replay"])
+        yield GaugeMetricFamily("k2_learning_replay_capacity", "Capacity of the replay buffer", value=s["capacity"])
+        exp = GaugeMetricFamily("k2_learning_experiences", "Stored experiences by source", labels=["source"])
+        for source, n in sorted(s["experiences"].items()):
+            exp.add_metric([source], n)
+        yield exp
+        ver = GaugeMetricFamily("k2_learning_router_versions", "Router versions by status", labels=["status"])
+        for status in ("current", "candidate", "rejected", "retired"):
+            ver.add_metric([status], s["versions"].get(status, 0))
+        yield ver
+        yield GaugeMetricFamily("k2_learning_lessons", "Lessons in the playbook", value=s["lessons"])
+        if s["last_gate"] is not None:
+            promoted, at = s["last_gate"]
+            yield GaugeMetricFamily(
+                "k2_learning_last_gate_promoted", "1 when the last gated candidate was promoted", value=float(promoted)
+            )
+            yield GaugeMetricFamily(
+                "k2_learning_last_gate_timestamp_seconds", "When the last gated candidate was trained", value=at
+            )
+
+
 class ApiMetrics(Middleware):
     """The runtime middleware that counts requests, tokens and tool calls, and the HTTP layer's counters."""
 
     def __init__(
-        self, status: Callable[[], Iterable[dict[str, Any]]] = list, skills: Callable[[], dict[str, Any]] = dict
+        self,
+        status: Callable[[], Iterable[dict[str, Any]]] = list,
+        skills: Callable[[], dict[str, Any]] = dict,
+        learning: Callable[[], dict[str, Any] | None] = lambda: None,
     ) -> None:
         r = self.registry = CollectorRegistry()
         self.http_requests = Counter("k2_http_requests", "HTTP requests", ["method", "route", "status"], registry=r)
@@ -108,6 +142,7 @@ class ApiMetrics(Middleware):
         )
         r.register(_Servers(status))
         r.register(_Skills(skills))
+        r.register(_Learning(learning))
 
     def text(self) -> bytes:
         return generate_latest(self.registry)

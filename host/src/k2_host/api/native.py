@@ -13,7 +13,7 @@ knowledge search and the tools a caller may use.
     GET    /v1/runs/{id}                        a run's state, pending approvals and result
     POST   /v1/runs/{id}/cancel
     POST   /v1/runs/{id}/approvals/{approval}   {"decision": "approve"|"deny", "arguments_sha256": ...}
-    POST   /v1/feedback                         {"run_id" or "request_id", "rating": "good"|"bad", "note"}
+    POST   /v1/feedback                         {"run_id" or "request_id", "rating": "good"|"bad", "note", "skill"}
     GET    /v1/knowledge/search?q=...&k=5
     POST   /v1/knowledge/ingest                 {"path": ...}: a background job (202), see `k2_host.api.jobs`
     GET    /v1/knowledge/jobs/{id}              its progress, then its report
@@ -78,6 +78,9 @@ class FeedbackRequest(BaseModel):
     request_id: str | None = Field(default=None, max_length=100)
     rating: Literal["good", "bad"]
     note: str = Field(default="", max_length=4000)
+    skill: str = Field(
+        default="", max_length=64, description="a correction: the skill that should have answered ('none': no skill)"
+    )
 
 
 class IngestRequest(BaseModel):
@@ -334,11 +337,17 @@ class NativeApi:
                 raise ApiError(409, "the run has not finished yet", code="run_not_finished", param="run_id")
             request_id = run.request_id
         assert request_id is not None
+        if body.skill and body.skill != "none" and self.svc.runtime.skills.registry.get(body.skill) is None:
+            raise ApiError(
+                422, f"no skill named {body.skill!r}; see GET /v1/skills", code="invalid_value", param="skill"
+            )
         trajectory = await store.get(request_id)
         if trajectory is None or not await self._may_rate(principal, trajectory.session_id):
             raise ApiError(404, "no recorded answer with that id for this caller", code="not_found")
         await store.add_feedback(
-            Feedback(trajectory_id=request_id, rating=body.rating, note=body.note, by=principal.subject)
+            Feedback(
+                trajectory_id=request_id, rating=body.rating, note=body.note, by=principal.subject, skill=body.skill
+            )
         )
         self.svc.audit.append("feedback", principal.subject, principal.role, request=request_id, rating=body.rating)
         return JSONResponse({"object": "feedback", "request_id": request_id, "rating": body.rating}, status_code=201)

@@ -27,6 +27,7 @@ import anyio
 
 from k2_host.cli import commands
 from k2_host.cli.context import CliContext
+from k2_host.cli.learn import add_commands as add_learn_commands
 from k2_host.cli.rag import add_commands as add_rag_commands
 from k2_host.cli.service import add_commands as add_service_commands
 from k2_host.cli.skills import add_commands as add_skills_commands
@@ -103,6 +104,7 @@ def parser() -> argparse.ArgumentParser:
     add_rag_commands(sub)
     add_service_commands(sub)
     add_skills_commands(sub)
+    add_learn_commands(sub)
     return p
 
 

@@ -19,7 +19,7 @@ from k2_host.cli.context import CliContext
 from k2_host.context.spill import SpillStore
 from k2_host.context.transcript import SessionStore
 from k2_host.errors import ConfigError
-from k2_host.learning.store import SQLiteTrajectoryStore, open_trajectory_store
+from k2_host.learning.store import SQLTrajectoryStore, open_trajectory_store
 from k2_host.runtime import build_runtime
 from k2_host.sealing import ENV_KEY, KeyRing, Sealer, default_key_file
 
@@ -123,7 +123,7 @@ async def _rotate_data(ctx: CliContext, audit: AuditLog) -> int:
     try:
         counts = {
             "sessions": await sessions.reseal(),
-            "trajectories": await trajectories.reseal() if isinstance(trajectories, SQLiteTrajectoryStore) else 0,
+            "trajectories": await trajectories.reseal() if isinstance(trajectories, SQLTrajectoryStore) else 0,
             "tool results": SpillStore(state / "context", sealer).reseal(),
         }
     finally:

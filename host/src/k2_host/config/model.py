@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from k2_host.config.servers import Decision, ServerConfig
 from k2_host.llm.factory import LLMConfig
@@ -104,13 +104,34 @@ class LearningConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     record: bool = Field(default=True, description="record a trajectory of every request")
-    store: Literal["sqlite", "memory"] = Field(
-        default="sqlite", description="sqlite: a file under the state dir; memory: this process only"
+    store: Literal["sqlite", "memory", "postgres"] = Field(
+        default="sqlite",
+        description="sqlite: a file under the state dir; memory: this process only; postgres: the database of "
+        "learning.dsn, which several hosts can share",
     )
     path: Path | None = Field(default=None, description="the SQLite file; default <state dir>/k2.sqlite")
+    dsn: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL connection string, e.g. postgresql://k2@db/k2; required with store: postgres "
+        "(K2_LEARNING_DSN)",
+    )
+    pg_schema: str = Field(
+        default="public",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$",
+        description="the PostgreSQL schema of the k2_* tables (made when missing)",
+    )
     max_trajectories: int = Field(default=10_000, ge=1, le=10_000_000, description="the oldest beyond this go")
     redact_patterns: list[str] = Field(
         default_factory=list, description="more regular expressions whose matches are redacted from recordings"
+    )
+    replay_capacity: int = Field(default=10_000, ge=32, le=1_000_000, description="experiences the replay buffer holds")
+    batch_size: int = Field(default=32, ge=1, le=4096, description="experiences per replayed batch")
+    learn_router: bool = Field(default=True, description="train the offline skill router from replayed experience")
+    learn_playbook: bool = Field(default=True, description="keep lessons from feedback notes for a model's prompt")
+    learn_proficiency: bool = Field(default=True, description="count feedback on a skill's answer in its proficiency")
+    significance: float = Field(default=0.05, gt=0.0, lt=0.5, description="the regression gate's alpha")
+    playbook_share: float = Field(
+        default=0.05, ge=0.0, le=0.5, description="share of the context window the playbook may take (with a model)"
     )
 
     @field_validator("redact_patterns")

@@ -22,12 +22,22 @@ from k2_host.engine.plan_run import PlanRun
 from k2_host.engine.plans import Plan, PlanRegistry, builtin_plans
 from k2_host.rag.embeddings import LazyEmbedder
 from k2_host.results import AgentEvent, AgentResult, SkillUse, Step
-from k2_host.skills import Skill
+from k2_host.skills import Route, Skill
 
 # How sure the router must be before a skill's handler, rather than the plans, answers a request: a wrong
 # takeover costs more than a miss (the plans still answer), so this is above the router's F1-best threshold.
 TAKEOVER = 0.6
 BANNER = "[K2 offline engine: no language model; answer extracted from your data]"
+
+
+def decision(route: Route) -> str | None:
+    """The skill the offline engine gives a routed request to (a plan skill names the plans that answer), or None
+    when the plans answer it alone: what the training layer scores a router by."""
+    if route.skill is None:
+        return None
+    if route.skill.offline in ("script", "handler") and route.score < TAKEOVER:
+        return None
+    return route.skill.name
 
 
 class OfflineEngine:
@@ -99,7 +109,7 @@ class OfflineEngine:
             route = await skills.route(query, self.embedder)
             if route.skill is None:
                 return None
-            if route.skill.offline in ("script", "handler") and route.score < TAKEOVER:
+            if decision(route) is None:
                 return None  # not sure enough to take the request from the plans (which answer from the files)
             skill, chosen, score = route.skill, "router", round(route.score, 3)
             if skill.offline == "plan":  # the plans route themselves; the skill names what answered

@@ -32,7 +32,7 @@ from k2_host.agent.middleware import (
 from k2_host.learning.redact import Redactor
 from k2_host.llm.base import LLMResponse, Message, Usage
 from k2_host.mcp.types import ToolResult
-from k2_host.results import AgentResult, Citation, ContextReport, Step, StopReason, Timings
+from k2_host.results import AgentResult, Citation, ContextReport, SkillUse, Step, StopReason, Timings
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class Trajectory(BaseModel):
     steps: list[Step] = Field(default_factory=list)  # the result's steps (model turns, offline plan steps)
     answer: str = ""
     citations: list[Citation] = Field(default_factory=list)
+    skill: SkillUse | None = None  # the skill that answered, or was chosen (offline router, model, by name)
     stopped: StopReason | None = None
     usage: Usage = Field(default_factory=Usage)
     timings: Timings = Field(default_factory=Timings)
@@ -219,6 +220,7 @@ class TrajectoryRecorder(Middleware):
         t.answer = self.redactor.text(result.answer)
         t.citations = [c.model_copy(update={"text": self.redactor.text(c.text)}) for c in result.citations]
         t.stopped = result.stopped
+        t.skill = result.skill.model_copy() if result.skill is not None else None
         t.usage = result.usage.model_copy()
         t.timings = result.timings.model_copy()
         t.errors = [self.redactor.text(e) for e in result.errors]

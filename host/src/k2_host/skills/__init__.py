@@ -14,6 +14,7 @@ skill above its threshold and the offline engine runs it; no skill is also an an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,7 @@ class Skills:
         self.runner = SkillRunner(registry, metrics)
         self._router: SkillRouter | None = None
         self.embedder: LazyEmbedder | None = None
+        self.learned: list[tuple[str, str, float]] = []  # the training layer's current router pairs
 
     @classmethod
     def open(cls, config: HostConfig, project: Path | None = None) -> Skills:
@@ -88,19 +90,34 @@ class Skills:
     # -------------------------------------------------------------------------------------------- routing
 
     def router(self, embedder: LazyEmbedder) -> SkillRouter:
+        """The router requests use: the library, the shipped triggers and the current learned pairs."""
         if self._router is None:
-
-            async def embed(texts: list[str]) -> Any:
-                model = await embedder.get()
-                if model is None:
-                    return None
-                import anyio
-
-                return await anyio.to_thread.run_sync(model.embed_documents, texts)
-
-            self._router = SkillRouter(list(self.registry), embed)
-            self._router.teach(shipped_triggers())
+            self._router = self.make_router(embedder, self.learned)
         return self._router
+
+    def make_router(self, embedder: LazyEmbedder, learned: Sequence[tuple[str, str, float]] = ()) -> SkillRouter:
+        """A router over this library trained on the shipped triggers plus `learned` (query, skill or "none",
+        weight) pairs: the training layer's candidates are made here too."""
+
+        async def embed(texts: list[str]) -> Any:
+            model = await embedder.get()
+            if model is None:
+                return None
+            import anyio
+
+            return await anyio.to_thread.run_sync(model.embed_documents, texts)
+
+        router = SkillRouter(list(self.registry), embed)
+        router.teach(shipped_triggers())
+        if learned:
+            router.teach([(q, None if t == "none" else t) for q, t, _ in learned], [w for _, _, w in learned])
+        return router
+
+    def use_router(self, router: SkillRouter | None, learned: Sequence[tuple[str, str, float]] | None = None) -> None:
+        """Route with `router` from now on (None: build it again on next use, from `learned` when given)."""
+        self._router = router
+        if learned is not None:
+            self.learned = list(learned)
 
     async def route(self, query: str, embedder: LazyEmbedder) -> Route:
         return await self.router(embedder).route(query)

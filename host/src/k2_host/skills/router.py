@@ -98,6 +98,7 @@ class SkillRouter:
         self._by_name = {s.name: s for s in self.skills}
         self._texts: list[str] = []
         self._labels: list[str] = []
+        self._weights: list[float] = []
         for s in self.skills:
             for text in [s.description, *(_sentences(s.description) if len(_sentences(s.description)) > 1 else [])]:
                 self._add(text, s.name)
@@ -107,20 +108,27 @@ class SkillRouter:
         self._vec: Any = None
         self._ready = False
 
-    def _add(self, text: str, label: str) -> None:
+    def _add(self, text: str, label: str, weight: float = 1.0) -> None:
         self._texts.append(text)
         self._labels.append(label)
+        self._weights.append(weight)
 
-    def teach(self, pairs: Sequence[tuple[str, str | None]]) -> int:
-        """Add (request, skill name or None) examples; returns how many were used (unknown names are skipped)."""
+    def teach(self, pairs: Sequence[tuple[str, str | None]], weights: Sequence[float] | None = None) -> int:
+        """Add (request, skill name or None) examples, each with a weight (1 unless given); returns how many were
+        used (unknown names are skipped)."""
         used = 0
-        for query, name in pairs:
+        for n, (query, name) in enumerate(pairs):
             if name is not None and name not in self._by_name:
                 continue
-            self._add(query, name or NONE)
+            self._add(query, name or NONE, 1.0 if weights is None else float(weights[n]))
             used += 1
         self._ready = False
         return used
+
+    @property
+    def size(self) -> int:
+        """How many labelled texts it is trained on."""
+        return len(self._texts)
 
     async def prepare(self) -> bool:
         """Embed the training texts (cached on disk by the embedder) and fit; False when no model is available."""
@@ -149,7 +157,9 @@ class SkillRouter:
         words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
         self._vec = FeatureUnion([("words", words), ("chars", chars)]).fit([signals(t) for t in self._texts])
-        self._clf = LogisticRegression(C=self.c, max_iter=3000).fit(self._features(vecs, self._texts), self._labels)
+        self._clf = LogisticRegression(C=self.c, max_iter=3000).fit(
+            self._features(vecs, self._texts), self._labels, sample_weight=np.asarray(self._weights)
+        )
         self._classes: list[str] = list(self._clf.classes_)
 
     def probabilities(self, qvecs: np.ndarray, queries: Sequence[str]) -> np.ndarray:
@@ -167,6 +177,11 @@ class SkillRouter:
         second_p = float(probs[skills[1]]) if len(skills) > 1 else 0.0
         chosen = best if self._classes[top] != NONE and best_p >= t else None
         return chosen, best_p, second, second_p
+
+    def probability_of(self, probs: np.ndarray, label: str | None) -> float:
+        """The probability a row gives `label` (a skill name; None for "no skill")."""
+        name = label or NONE
+        return float(probs[self._classes.index(name)]) if name in self._classes else 0.0
 
     async def route(self, query: str) -> Route:
         t0 = time.perf_counter()
