@@ -245,6 +245,14 @@ class ClientManager:
                 for inst in group.instances:
                     await inst.refresh_tools()
 
+    def healthy(self, server: str) -> bool:
+        """Whether calls to `server` can go out now: it is configured and some instance's breaker is not open
+        (a server not started yet counts as healthy: it starts on its first call)."""
+        group = self.groups.get(server)
+        if group is None:
+            return False
+        return not group.breakers or any(b.state != "open" for b in group.breakers.values())
+
     def status(self) -> list[dict[str, Any]]:
         """One row per instance: state, breaker, protocol, tool count, in flight, last error."""
         rows = []

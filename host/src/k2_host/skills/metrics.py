@@ -123,6 +123,17 @@ class SkillMetrics:
                 s.reasons[reason or "failed"] = s.reasons.get(reason or "failed", 0) + 1
         return out
 
+    def totals(self) -> dict[str, SkillStats]:
+        """Runs and successes per skill, counted by the database (what a /metrics scrape needs, at any size)."""
+
+        def read(con: sqlite3.Connection) -> list[tuple]:
+            return list(con.execute("SELECT skill, COUNT(*), SUM(ok), MAX(at) FROM skill_runs GROUP BY skill"))
+
+        return {
+            name: SkillStats(skill=name, runs=n, successes=int(ok or 0), last_at=at or 0.0)
+            for name, n, ok, at in self._db.run(read)
+        }
+
     def by_difficulty(self) -> dict[str, dict[str, float]]:
         def read(con: sqlite3.Connection) -> list[tuple]:
             return list(con.execute("SELECT difficulty, COUNT(*), SUM(ok) FROM skill_runs GROUP BY difficulty"))

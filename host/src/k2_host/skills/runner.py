@@ -39,7 +39,8 @@ MAX_FILE_LINES = 100_000
 _SCRIPT_TIMEOUT_S = 60
 
 # A file named in a request: `quoted`, "quoted", or a token with an extension (sales.csv, src/app/main.py).
-_QUOTED = re.compile(r"`([^`\n]{1,400})`|\"([^\"\n]{1,400})\"|'([^'\n]{1,400})'")
+# (single quotes only at word edges: the apostrophes of "I'm" and "what's" quote nothing)
+_QUOTED = re.compile(r"`([^`\n]{1,400})`|\"([^\"\n]{1,400})\"|(?<!\w)'([^'\n]{1,400})'(?!\w)")
 _PATHLIKE = re.compile(r"(?<![\w/.:-])((?:~?[\w.@+-]*/)*[\w@+-][\w.@+-]*\.[A-Za-z][A-Za-z0-9]{0,9})(?![\w/])")
 _DIRLIKE = re.compile(r"(?<![\w/.:-])((?:[\w.@+-]+/)+[\w.@+-]*|[\w@+-]+/)(?![\w])")
 _NOT_FILES = {"e.g", "i.e", "etc", "vs"}
@@ -130,10 +131,8 @@ class SkillRunner:
         return outcome
 
     async def _run(self, p: PlanRun, skill: Skill, query: str) -> SkillOutcome:
-        servers = {name: True for name in p.run.servers()}
-        health = getattr(p.run.runtime.manager, "healthy", None)
-        if callable(health):
-            servers = {name: bool(health(name)) for name in servers}
+        manager = p.run.runtime.manager
+        servers = {name: manager.healthy(name) for name in p.run.servers()}  # an open breaker is not there
         missing = self.registry.unmet(skill, servers)
         if missing:
             return SkillOutcome(
@@ -298,12 +297,20 @@ class SkillRunner:
         # Batches of 8: the server shares its per-result character budget (200,000) among a batch's files.
         for i in range(0, min(len(names), MAX_TREE_FILES), 8):
             batch = names[i : min(i + 8, MAX_TREE_FILES)]
-            res = await p.call("filesystem.read_multiple_files", {"paths": [f"{base.rstrip('/')}/{n}" for n in batch]})
+            paths = [f"{base.rstrip('/')}/{n}" for n in batch]
+            res = await p.call("filesystem.read_multiple_files", {"paths": paths, "limit": MAX_FILE_LINES})
             for rel, f in zip(batch, (res.structured or {}).get("files", []), strict=False):
                 if not f.get("ok") or not f.get("file"):
                     continue  # a directory, a binary file, a denied one
-                text = f["file"].get("content") or ""
-                partial += bool(f["file"].get("truncated"))
+                text, cut_short = f["file"].get("content") or "", bool(f["file"].get("truncated"))
+                if cut_short:  # over its share of the batch's budget: read alone, with the whole budget
+                    alone = await p.call(
+                        "filesystem.read_file", {"path": f"{base.rstrip('/')}/{rel}", "limit": MAX_FILE_LINES}
+                    )
+                    if not alone.is_error and alone.structured and alone.structured.get("encoding"):
+                        text = alone.structured.get("content") or text
+                        cut_short = bool(alone.structured.get("truncated"))
+                partial += cut_short
                 if total + len(text) > MAX_TREE_BYTES:
                     cut = True
                     break

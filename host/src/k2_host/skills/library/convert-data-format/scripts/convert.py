@@ -30,19 +30,30 @@ class Refusal(Exception):
     """The request cannot be handled; the message is one sentence for the user."""
 
 
+_SPELLED = (
+    (re.compile(r"\btab[- ]?(?:separated|delimited)(?: values?)?\b"), "tsv"),
+    (re.compile(r"\bcomma[- ]?(?:separated|delimited)(?: values?)?\b"), "csv"),
+)
+
+
 def target_format(request: str, source: str) -> str:
     r = request.lower()
+    for spelled, short in _SPELLED:  # "a tab-separated version" says tsv
+        r = spelled.sub(short, r)
     m = re.search(
         r"(?:\bto|\binto|\bas|->|=>|\boutput|\bexport(?: as)?)\s+(?:a\s+|an\s+)?"
         r"(json ?lines|ndjson|jsonl|json|tsv|csv)\b",
         r,
     )
     if not m:
-        m = re.search(r"(json ?lines|ndjson|jsonl|json|tsv|csv)\s*(?:format|file|output)?\s*$", r.strip().rstrip(".?!"))
+        # a format word at the end ("... as tsv", "... tsv please"), not a file's extension ("of data.csv")
+        m = re.search(
+            r"(?<![.\w])(json ?lines|ndjson|jsonl|json|tsv|csv)\s*(?:format|file|output)?\s*$", r.strip().rstrip(".?!")
+        )
     if m:
         word = m.group(1).replace(" ", "")
         return FORMATS.get(word, "")
-    named = [FORMATS[w.replace(" ", "")] for w in re.findall(r"\b(json ?lines|ndjson|jsonl|json|tsv|csv)\b", r)]
+    named = [FORMATS[w.replace(" ", "")] for w in re.findall(r"(?<![.\w])(json ?lines|ndjson|jsonl|json|tsv|csv)\b", r)]
     others = [f for f in named if f != source and not (f == "CSV" and source == "TSV")]
     return others[-1] if others else ""
 
