@@ -152,6 +152,12 @@ async def test_a_streamed_run_sends_its_steps_and_its_answer_can_be_rated(tmp_pa
         assert by_id.status_code == 404
         assert (await user.post("/v1/feedback", json={"rating": "good"})).status_code == 422
         assert (await user.post("/v1/feedback", json={"run_id": "x", "rating": "meh"})).status_code == 422
+        # a correction names the skill that should have answered; an unknown skill is refused
+        fixed = {"run_id": final["run_id"], "rating": "bad", "skill": "answer-from-files"}
+        assert (await user.post("/v1/feedback", json=fixed)).status_code == 201
+        assert [f.skill for f in await store.feedback(final["request_id"])] == ["", "answer-from-files"]
+        wrong = await user.post("/v1/feedback", json={**fixed, "skill": "no-such-skill"})
+        assert wrong.status_code == 422 and wrong.json()["error"]["param"] == "skill"
     # the note is sealed at rest
     assert b"too terse" not in (tmp_path / "state" / "k2.sqlite").read_bytes()
 
