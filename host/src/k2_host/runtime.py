@@ -46,6 +46,7 @@ from k2_host.context.transcript import AssistantTurn, SessionStore, Transcript, 
 from k2_host.engine.index import FolderIndexes
 from k2_host.knowledge import SEARCH as KNOWLEDGE_SEARCH
 from k2_host.knowledge import Knowledge
+from k2_host.learning.examples import FewShot
 from k2_host.learning.experiences import ExperienceStore
 from k2_host.learning.redact import Redactor, secret_key
 from k2_host.learning.store import TrajectoryStore, open_trajectory_store
@@ -124,6 +125,7 @@ class Runtime:
         self.skills = Skills.open(config) if config.skills.enabled else Skills(SkillRegistry())
         self.skills.embedder = self.embedder
         self.experiences = open_experience_store(config, self.sealer)
+        self.few_shot = FewShot(self.experiences, self.trajectories, self.embedder)
         if config.learning.learn_router:  # the router version the training layer promoted, if any
             current = self.experiences.current_version()
             if current is not None:
@@ -231,6 +233,15 @@ class Runtime:
     def context_view(self, run: Run, step: int, system: str, tools: Sequence[ToolSpec]) -> ContextView:
         """What the context policy is shown at one step of a request."""
         knowledge = self.knowledge.search if self.knowledge is not None else None
+        few = self.config.learning.few_shot
+        if few and self.provider is not None and self.few_shot.available():  # earlier good answers, by similarity
+            index = knowledge
+
+            async def recall(query: str, k: int) -> list[Any]:
+                found: list[Any] = await self.few_shot.search(query, few)
+                return [*found, *(await index(query, k) if index is not None else [])]
+
+            knowledge = recall
         relevance = self.config.context.relevance
         embedder = None
         if relevance == "hybrid" or (relevance == "auto" and self.embedder.loaded):

@@ -105,7 +105,7 @@ async def test_lessons_reach_a_models_stable_prefix_and_are_counted(tmp_path: Pa
     root = tmp_path / "proj"
     root.mkdir()
     (root / "a.txt").write_text("alpha\n")
-    script = [Turn(text="one"), Turn(text="two"), Turn(text="three"), Turn(text="four")]
+    script = [Turn(text="one"), Turn(text="two"), Turn(text="three"), Turn(text="four"), Turn(text="five")]
     async with scripted_llm(script) as llm, agent_with(llm, root) as agent:
         store = agent.runtime.experiences
         lid = store.add_lesson("Give dates as YYYY-MM-DD.", "", "seed")
@@ -122,6 +122,13 @@ async def test_lessons_reach_a_models_stable_prefix_and_are_counted(tmp_path: Pa
         assert any(x.text == "Name the source of every date." for x in counted.values())
         await agent.ask("and now?")
         assert "- Name the source of every date." in llm.requests[2]["messages"][0]["content"]
+        # the answer rated good comes back as an example for a similar request (in the recall, not the prefix)
+        similar = await agent.ask("when exactly was the release?")
+        sent = "\n".join(str(m.get("content")) for m in llm.requests[3]["messages"][1:])
+        assert "An earlier request like this one" in sent and "Request: when was the release?" in sent
+        assert "Answer: one" in sent and "earlier request" not in llm.requests[3]["messages"][0]["content"]
+        assert similar.context is not None and any(r.ref.startswith("example") for r in similar.context.recalled)
+        assert "Request: and the one before?" not in sent  # rated bad: never an example
 
 
 @pytest.mark.slow

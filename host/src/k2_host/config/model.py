@@ -130,6 +130,9 @@ class LearningConfig(BaseModel):
     learn_playbook: bool = Field(default=True, description="keep lessons from feedback notes for a model's prompt")
     learn_proficiency: bool = Field(default=True, description="count feedback on a skill's answer in its proficiency")
     significance: float = Field(default=0.05, gt=0.0, lt=0.5, description="the regression gate's alpha")
+    few_shot: int = Field(
+        default=2, ge=0, le=8, description="earlier answers rated good recalled for a similar request (with a model)"
+    )
     playbook_share: float = Field(
         default=0.05, ge=0.0, le=0.5, description="share of the context window the playbook may take (with a model)"
     )

@@ -12,6 +12,8 @@ gate.py         McNemar's exact paired test, a paired bootstrap, the promote / r
 trainer.py      Learner: collect -> replay -> candidate router -> gate -> promote / rollback
 tasks.py        the gate's frozen tasks on a user's machine (shipped examples, the user's held-out requests)
 export.py       OpenAI-style SFT and DPO JSONL from rated trajectories
+examples.py     FewShot: earlier answers rated good, recalled by similarity for a model
+postgres.py     PostgreSQL stores for several replicas (learning.store: postgres)
 """
 
 from k2_host.learning.redact import Redactor
