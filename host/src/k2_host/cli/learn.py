@@ -26,7 +26,7 @@ from rich.table import Table
 
 from k2_host.cli.context import CliContext
 from k2_host.learning.curriculum import LEVELS
-from k2_host.learning.experience import NO_SKILL
+from k2_host.learning.experience import NO_SKILL, normalized
 from k2_host.learning.gate import GateDecision
 from k2_host.learning.store import Feedback
 
@@ -295,11 +295,11 @@ async def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.dpo is not None:
         by_query: dict[str, list[Any]] = {}
         for t in bad:
-            by_query.setdefault(" ".join(t.query.lower().split()), []).append(t)
+            by_query.setdefault(normalized(t.query), []).append(t)
         lines = [
             json.dumps(dpo_record(g, b), ensure_ascii=False)
             for g in good
-            for b in by_query.get(" ".join(g.query.lower().split()), [])
+            for b in by_query.get(normalized(g.query), [])
         ]
         _write(args.dpo, lines)
         written["dpo"] = {"path": str(args.dpo), "records": len(lines)}

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from k2_host.learning.experience import normalized
+
 if TYPE_CHECKING:
     from k2_host.learning.experiences import ExperienceStore
     from k2_host.learning.store import TrajectoryStore
@@ -45,7 +47,7 @@ class FewShot:
         seen: dict[str, tuple[str, str]] = {}
         for e in self.store.experiences():
             if e.reward > 0 and e.trajectory_id and e.source in ("feedback", "correction", "verifier"):
-                seen[" ".join(e.query.lower().split())] = (e.trajectory_id, e.query)
+                seen[normalized(e.query)] = (e.trajectory_id, e.query)
         return list(seen.values())[-MAX_EXAMPLES:]
 
     def available(self) -> bool:

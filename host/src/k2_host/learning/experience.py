@@ -51,8 +51,13 @@ class Experience(BaseModel):
     split: Literal["train", "test"] = "train"
 
 
+def normalized(query: str) -> str:
+    """A query as the training layer compares queries: lower case, whitespace collapsed."""
+    return " ".join(query.lower().split())
+
+
 def split_of(query: str, share: float = TEST_SHARE) -> Literal["train", "test"]:
-    digest = hashlib.sha256(" ".join(query.lower().split()).encode()).digest()
+    digest = hashlib.sha256(normalized(query).encode()).digest()
     return "test" if int.from_bytes(digest[:4], "big") / 2**32 < share else "train"
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from k2_host.engine.offline import decision
-from k2_host.learning.experience import NO_SKILL, Experience, from_trajectory
+from k2_host.learning.experience import NO_SKILL, Experience, from_trajectory, normalized
 from k2_host.learning.experiences import ExperienceStore
 from k2_host.learning.gate import GateDecision, decide
 
@@ -120,7 +120,6 @@ class Learner:
         for f in feedback:
             by_trajectory.setdefault(f.trajectory_id, []).append(f)
         found: list[Experience] = []
-        latest = mark
         for tid in [*fresh, *(t for t in by_trajectory if t not in fresh)]:
             t = await self.trajectories.get(tid)
             if t is None or t.depth > 0:  # a sub-agent's request is part of its parent's answer
@@ -252,7 +251,7 @@ class Learner:
                     err = 1.0 - current.probability_of(row, label)
                     errors[i] = err
                     errors_seen.append(err)
-                    key = " ".join(e.query.lower().split())
+                    key = normalized(e.query)
                     prev = learned.get(key)
                     weight = float(batch.weights[i]) + (prev[2] if prev and prev[1] == target else 0.0)
                     if prev is None or e.at >= prev[3]:  # the latest word on a query wins
@@ -264,12 +263,13 @@ class Learner:
             if on_batch is not None:
                 on_batch(k + 1, batches)
         report.mean_error = float(np.mean(errors_seen)) if errors_seen else 0.0
-        merged = {" ".join(q.lower().split()): (q, t, w) for q, t, w in base}
+        merged = {normalized(q): (q, t, w) for q, t, w in base}
+        base_keys = set(merged)
         for key, (q, t, w, _) in learned.items():
             merged[key] = (q, t, float(np.clip(w, MIN_WEIGHT, MAX_WEIGHT)))
         pairs = list(merged.values())
         report.pairs = len(pairs)
-        report.new_pairs = sum(1 for key in learned if key not in {" ".join(q.lower().split()) for q, _, _ in base})
+        report.new_pairs = sum(1 for key in learned if key not in base_keys)
         report.lessons = len(self.store.lessons())
         if not learned:
             report.reason = "the replayed experiences name no skill to learn (rate answers good, or correct them)"
@@ -286,7 +286,7 @@ class Learner:
         out = []
         seen: set[str] = set()
         for e in reversed(self.store.experiences(split="test", labelled=True)):
-            key = " ".join(e.query.lower().split())
+            key = normalized(e.query)
             if key in seen:
                 continue
             seen.add(key)
