@@ -17,6 +17,7 @@ What a Runtime holds (one of each per process):
     middleware    loop middleware around requests, model steps and tool calls (`rt.use(...)`)
     sessions      transcripts, persisted under the state dir
     trajectories  where the recorder (a middleware, on by default) puts every request
+    tracing       the OTLP tracer when `telemetry.otlp_endpoint` is set (`k2_host.tracing`), else None
 
 A request: `ask` opens the session's transcript, adds the user turn, runs the engine through the request
 middleware (the recorder builds the trajectory there), makes sure the transcript ends with the answer, and
@@ -31,6 +32,8 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from k2_host.agent.engine import Engine, EventHandler, Run
 from k2_host.agent.fanout import DELEGATE, delegate, fan_out
@@ -58,6 +61,7 @@ from k2_host.rag.embeddings import LazyEmbedder
 from k2_host.results import AgentResult, FanOutResult
 from k2_host.sealing import PLAIN, Sealer, sealer_for
 from k2_host.skills import SkillRegistry, Skills
+from k2_host.tracing import TracingMiddleware, setup_tracing
 
 if TYPE_CHECKING:
     from k2_host.learning.trainer import Learner
@@ -108,6 +112,12 @@ class Runtime:
         self.knowledge: Knowledge | None = None
         self.local_tools = LocalToolset()
         self.middleware = MiddlewareStack()
+        telemetry = config.telemetry
+        self.tracing = setup_tracing(
+            telemetry.otlp_endpoint, service_name=telemetry.service_name, sample_ratio=telemetry.sample_ratio
+        )
+        if self.tracing is not None:  # outermost: its spans hold everything the other middleware do
+            self.middleware.add(TracingMiddleware(self.tracing.tracer))
         self.sealer = open_sealer(config)
         self.spill = SpillStore(config.state_dir / "context" if config.state_dir is not None else None, self.sealer)
         self.policy: ContextPolicy = self._policy(None)
@@ -213,6 +223,8 @@ class Runtime:
             self.trajectories.close()
         self.skills.close()
         self.experiences.close()
+        if self.tracing is not None:  # this request's spans leave before the caller goes on (or exits)
+            await anyio.to_thread.run_sync(self.tracing.flush)
         self._entered = False
 
     def _policy(self, provider: LLMProvider | None) -> ContextPolicy:

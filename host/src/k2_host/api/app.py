@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from k2_host import tracing
 from k2_host.api.audit import AuditLog
 from k2_host.api.http import ApiError, BodyLimit, Bucket, EventStream, Producer, Writer, public_message, read_json
 from k2_host.api.keys import KeyStore
@@ -498,7 +499,9 @@ class ApiService:
             exception_handlers={ApiError: api_error, 404: not_found, 405: not_found, Exception: server_error},
         )
         guarded: ASGIApp = HostOriginGuard(BodyLimit(app, self.settings.max_body_bytes), _security(self.settings))
-        return AuditRequests(self.metrics.asgi(guarded), self.audit)
+        served: ASGIApp = AuditRequests(self.metrics.asgi(guarded), self.audit)
+        tracer = self.runtime.tracing
+        return tracing.asgi(served, tracer.tracer) if tracer is not None else served
 
 
 def _unauthorized(message: str) -> ApiError:

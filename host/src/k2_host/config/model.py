@@ -14,6 +14,8 @@ variables and the command line (`--set section.key=value` and the named flags), 
 | `learning` | `K2_LEARNING_*`| trajectory recording (and the training layer) |
 | `skills`   | `K2_SKILLS_*` | the skills layer (skill folders) |
 | `api`      | `K2_API_*`    | `k2 serve` (bind address) |
+| `storage`  | `K2_STORAGE_*`| encryption at rest |
+| `telemetry`| `K2_TELEMETRY_*`| traces over OTLP (`k2_host.tracing`) |
 """
 
 from __future__ import annotations
@@ -182,6 +184,27 @@ class StorageConfig(BaseModel):
     )
 
 
+class TelemetryConfig(BaseModel):
+    """Traces of the host (`k2_host.tracing`): off unless an OTLP endpoint is set."""
+
+    model_config = ConfigDict(extra="forbid")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL (…/v1/traces is appended), e.g. http://127.0.0.1:4318; "
+        "unset: OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing. The stdio servers the host starts get "
+        "the same endpoint, so their spans join the host's traces",
+    )
+    service_name: str = Field(default="k2", min_length=1, max_length=200, description="the traces' service.name")
+    sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0, description="share of new traces recorded")
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+
 class HostConfig(BaseModel):
     """Everything the host needs: servers, and the host's own sections."""
 
@@ -198,6 +221,7 @@ class HostConfig(BaseModel):
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     roots: list[str] = Field(default_factory=list)
     state_dir: Path | None = Field(default=None, description="pins, cache, logs, sessions; None: nothing persisted")
     source: str | None = None  # the file this came from, for messages
@@ -215,6 +239,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "skills": SkillsConfig,
     "api": ApiConfig,
     "storage": StorageConfig,
+    "telemetry": TelemetryConfig,
 }
 
 

@@ -34,6 +34,7 @@ from mcp.client.subscriptions import SubscriptionLost
 from mcp_types import CONNECTION_CLOSED, INVALID_REQUEST
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from k2_host import tracing
 from k2_host.config import HOST_ENV_PREFIXES, ServerConfig
 
 logger = logging.getLogger(__name__)
@@ -55,11 +56,14 @@ STDERR_TAIL_CHARS = 1500
 def server_environment(extra: dict[str, str]) -> dict[str, str]:
     """The environment of a stdio server: the SDK's safe defaults (PATH, HOME, ...), locale and temp dir, the
     K2 servers' own settings (`K2_*`, `XDG_*`, `OTEL_*`) — never the host's own (`K2_LLM_*`, `K2_RAG_*`, ...
-    model and store keys, VS Code inputs) and no other secrets — then what the config gives the server."""
+    model and store keys, VS Code inputs) and no other secrets — the host's OTLP endpoint when it traces, then
+    what the config gives the server."""
     env = get_default_environment()
     for key, value in os.environ.items():
         if key in _PASSED_ON or (key.startswith(_PASSED_ON_PREFIXES) and not key.startswith(_NEVER_PASSED)):
             env[key] = value
+    if "OTEL_EXPORTER_OTLP_ENDPOINT" not in env:  # the host traces: the server's spans join its traces
+        env.update(tracing.server_environment())
     env.update(extra)
     return env
 

@@ -1,0 +1,59 @@
+"""A real `k2 serve` process for tests: started with `python -m k2_host`, its URL read from its first log
+lines, ready once `/readyz` says so, stopped with SIGTERM (uvicorn's graceful shutdown) when the block ends."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+URL = re.compile(r"(https?://127\.0\.0\.1:\d+)/v1")
+
+
+@contextmanager
+def served(
+    state: Path,
+    serve_args: Sequence[str] = ("--no-auth",),
+    *,
+    global_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    verify: object = True,
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    command = [sys.executable, "-m", "k2_host", "--state-dir", str(state), *global_args, "serve", "--port", "0"]
+    proc = subprocess.Popen(
+        [*command, *serve_args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    stderr = proc.stderr
+    assert stderr is not None
+    log: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line) for line in stderr], daemon=True).start()
+    try:
+        url = None
+        while url is None:
+            try:
+                line = lines.get(timeout=120)
+            except queue.Empty:
+                raise AssertionError("k2 serve did not print its URL in 120 s:\n" + "".join(log)) from None
+            log.append(line)
+            if found := URL.search(line):
+                url = found.group(1)
+        with httpx.Client(base_url=url, timeout=60, verify=verify) as c:  # type: ignore[arg-type]
+            while c.get("/readyz").status_code == 503:
+                pass
+        yield url, proc
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        stderr.close()
