@@ -5,8 +5,12 @@
 from __future__ import annotations
 
 import ast
+import glob
 import hashlib
+import importlib.metadata
 import importlib.util
+import os
+import shutil
 import site
 import sys
 import venv
@@ -14,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from k2_codeexec import sandbox
 from k2_codeexec.config import parse_args
 from k2_codeexec.interpreter import SANDBOX_PACKAGES, find_interpreter
 
@@ -90,6 +93,29 @@ async def test_site_packages_inside_the_interpreters_installation_are_empty(worl
     assert all(entries == [] for _, entries in literal(r))
 
 
+def system_package_dirs() -> list[str]:
+    """The non-empty site-packages and dist-packages directories of the Pythons installed under /usr."""
+    found = set()
+    for prefix in ("/usr", "/usr/local"):
+        for kind in ("site-packages", "dist-packages"):
+            found |= {os.path.realpath(p) for p in glob.glob(f"{prefix}/lib*/python3*/{kind}")}
+    return sorted(p for p in found if os.path.isdir(p) and os.listdir(p))
+
+
+async def test_the_systems_python_packages_under_usr_are_empty_and_cannot_be_imported(world: World) -> None:
+    dirs = system_package_dirs()
+    if not dirs:
+        pytest.skip("no Python packages are installed under /usr on this machine")
+    packages = sorted(e.name for d in dirs for e in Path(d).iterdir() if (e / "__init__.py").is_file())
+    assert packages  # e.g. Debian's python3-yaml, python3-jwt
+    code = (
+        f"import os, sys\nsys.path.extend({dirs!r})\nNAMES = {packages[:5]!r}\n{IMPORT_EACH}\n"
+        f"([(p, os.listdir(p)) for p in {dirs!r}], found)"
+    )
+    r = await run_python(world, code)
+    assert literal(r) == ([(d, []) for d in dirs], dict.fromkeys(packages[:5], "ModuleNotFoundError"))
+
+
 async def test_the_sandbox_does_not_see_its_own_packages_mount_when_none_is_set(world: World) -> None:
     r = await run_python(
         world, f"import os, sys\n(os.path.exists({SANDBOX_PACKAGES!r}), {SANDBOX_PACKAGES!r} in sys.path)"
@@ -133,6 +159,35 @@ async def test_a_packages_directory_is_importable_with_its_metadata_and_pth_file
     assert literal(r) == (42, "1.2.3", True, f"{SANDBOX_PACKAGES}/k2demo/__init__.py")
 
 
+async def test_a_compiled_package_installed_in_the_packages_directory_works(world: World, tmp_path: Path) -> None:
+    """numpy (a C extension with bundled shared libraries), copied as installed from the server's environment into a
+    packages directory: importable from there, and only from there."""
+    spec = importlib.util.find_spec("numpy")
+    assert spec is not None and spec.origin is not None  # the host depends on numpy
+    installed = Path(spec.origin).parent.parent
+    packages = tmp_path / "sandbox-packages"
+    packages.mkdir()
+    for entry in installed.iterdir():
+        if entry.name == "numpy" or entry.name.startswith(("numpy-", "numpy.libs")):
+            shutil.copytree(entry, packages / entry.name, copy_function=link_or_copy)
+    code = (
+        "import importlib.metadata, numpy\n"
+        "(int(numpy.arange(10).sum()), round(float(numpy.linalg.det(numpy.eye(3) * 2)), 6), numpy.__file__, "
+        "importlib.metadata.version('numpy'))"
+    )
+    r = await run_python(world, code, packages=packages)
+    assert literal(r) == (45, 8.0, f"{SANDBOX_PACKAGES}/numpy/__init__.py", importlib.metadata.version("numpy"))
+    r = await run_python(world, "NAMES = ('numpy',)\n" + IMPORT_EACH)  # without the packages directory: gone
+    assert literal(r) == {"numpy": "ModuleNotFoundError"}
+
+
+def link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another filesystem
+        shutil.copy2(src, dst)
+
+
 async def test_a_packages_directory_is_read_only_and_the_host_stays_hidden(world: World, tmp_path: Path) -> None:
     packages = tmp_path / "sandbox-packages"
     make_package(packages)
@@ -163,7 +218,7 @@ async def test_a_virtual_environment_given_as_packages_mounts_only_its_site_pack
 async def test_unsafe_mode_also_imports_from_the_packages_directory(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.setattr("k2_codeexec.sandbox.shutil.which", lambda name: None)
     packages = tmp_path / "sandbox-packages"
     make_package(packages)
     async with serve(world.settings(unsafe_no_sandbox=True, packages=packages)) as c:

@@ -5,8 +5,9 @@ when it has none) with exactly what that interpreter needs mounted read-only at 
 its standard library (the `sys.path` it has without `site`: the stdlib and `lib-dynload`) and the shared libraries
 in its prefix's `lib/` (`libpython3.X.so` of a shared build). The server's virtual environment is not mounted at
 all, so the host, the other servers and whatever else is installed beside them (torch, ...) stay out of sight.
-Site-packages directories inside what is visible anyway (the base installation's own, or a distribution's
-`dist-packages` under `/usr`) are covered by an empty read-only tmpfs.
+Site-packages directories inside what is visible anyway (the base installation's own, and those of every Python
+under `/usr`: a distribution's `/usr/lib/python3/dist-packages`, `/usr/local/lib/python3.X/dist-packages`) are
+covered by an empty read-only tmpfs.
 
 The only third-party code sandboxed code can import is the packages directory the settings name (`packages`), a
 virtual environment's site-packages or a `pip install --target` directory, mounted read-only at
@@ -16,6 +17,7 @@ virtual environment's site-packages or a `pip install --target` directory, mount
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import os
 import site
@@ -26,6 +28,10 @@ from pathlib import Path
 
 SANDBOX_PACKAGES = "/opt/k2/site-packages"
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")  # read-only in every sandbox
+# where the system's Pythons keep third-party packages (Debian: dist-packages; Fedora: lib64; pip: /usr/local)
+SYSTEM_SITES = tuple(
+    f"{prefix}/lib*/python3*/{kind}" for prefix in ("/usr", "/usr/local") for kind in ("site-packages", "dist-packages")
+)
 _INSPECT = (
     "import json, site, sys\n"
     "print(json.dumps({'prefix': sys.prefix, 'path': sys.path, 'sites': site.getsitepackages()}))"
@@ -74,7 +80,7 @@ def find_interpreter() -> Interpreter:
     if os.path.isdir(libdir) and not _inside(libdir, system):
         binds += sorted(str(p) for p in Path(libdir).glob("lib*.so*") if p.is_file())
     # what must stay out of sight although it lies under a visible directory
-    candidates: list[str] = [*info["sites"], *_server_sites()]
+    candidates: list[str] = [*info["sites"], *_server_sites(), *_system_sites()]
     if sys.prefix != sys.base_prefix:
         candidates.append(sys.prefix)  # the server's virtual environment
     visible = system + binds
@@ -85,3 +91,7 @@ def find_interpreter() -> Interpreter:
 
 def _server_sites() -> list[str]:
     return [*site.getsitepackages(), site.getusersitepackages()]
+
+
+def _system_sites() -> list[str]:
+    return sorted(path for pattern in SYSTEM_SITES for path in glob.glob(pattern))
