@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from k2_codeexec import sandbox
 from k2_codeexec.config import parse_args
 
 from tests.servers.codeexec.conftest import World, kind, ok, serve, text
@@ -47,7 +46,7 @@ def test_a_workspace_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
 
 async def test_without_bubblewrap_code_is_refused(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.setattr("k2_codeexec.sandbox.shutil.which", lambda name: None)
     async with serve(world.settings()) as c:
         r = await c.call_tool("execute_python", {"code": "print(1)"})
         s = await c.call_tool("create_session", {})
@@ -58,7 +57,7 @@ async def test_without_bubblewrap_code_is_refused(world: World, monkeypatch: pyt
 async def test_unsafe_mode_runs_code_and_every_result_says_only_limits_apply(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.setattr("k2_codeexec.sandbox.shutil.which", lambda name: None)
     async with serve(world.settings(unsafe_no_sandbox=True)) as c:
         r = ok(
             await c.call_tool("execute_python", {"code": "import os\nprint('hi')\n'K2_TEST_HOST_SECRET' in os.environ"})

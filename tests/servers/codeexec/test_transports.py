@@ -42,7 +42,7 @@ async def test_stdio_subprocess_serves_tools(world: World, command: list[str]) -
     need_sandbox()
     params = StdioServerParameters(command=command[0], args=[*command[1:], *_args(world), "--log-level", "WARNING"])
     async with Client(params) as client:
-        assert client.server_info.name == "codeexec"
+        assert client.server_info is not None and client.server_info.name == "codeexec"
         await _exercise(client)
 
 
