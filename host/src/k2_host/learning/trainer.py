@@ -175,12 +175,10 @@ class Learner:
         return self.skills.make_router(self.embedder, pairs)
 
     async def _embed(self, texts: list[str]) -> np.ndarray:
-        model = await self.embedder.get()
-        if model is None:
+        vecs = await self.embedder.embed_documents(texts)
+        if vecs is None:
             raise RuntimeError("the embedding model is not available; the router cannot be trained")
-        import anyio
-
-        return await anyio.to_thread.run_sync(model.embed_documents, texts)
+        return vecs
 
     async def decisions(self, router: SkillRouter, queries: Sequence[str]) -> list[str | None]:
         """What the offline engine would do with each query under `router` (the skill, or None: the plans)."""

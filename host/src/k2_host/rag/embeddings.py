@@ -270,3 +270,17 @@ class LazyEmbedder:
             self.preload()
             await anyio.to_thread.run_sync(self._done.wait, abandon_on_cancel=True)
         return self.value
+
+    async def embed_documents(self, texts: Sequence[str]) -> np.ndarray | None:
+        """`Embedder.embed_documents` in a worker thread, once the model is loaded (None: it cannot be)."""
+        model = await self.get()
+        if model is None:
+            return None
+        return await anyio.to_thread.run_sync(model.embed_documents, list(texts))
+
+    async def embed_query(self, text: str) -> np.ndarray | None:
+        """`Embedder.embed_query` in a worker thread, once the model is loaded (None: it cannot be)."""
+        model = await self.get()
+        if model is None:
+            return None
+        return await anyio.to_thread.run_sync(model.embed_query, text)

@@ -99,15 +99,7 @@ class Skills:
         """A router over this library trained on the shipped triggers plus `learned` (query, skill or "none",
         weight) pairs: the training layer's candidates are made here too."""
 
-        async def embed(texts: list[str]) -> Any:
-            model = await embedder.get()
-            if model is None:
-                return None
-            import anyio
-
-            return await anyio.to_thread.run_sync(model.embed_documents, texts)
-
-        router = SkillRouter(list(self.registry), embed)
+        router = SkillRouter(list(self.registry), embedder.embed_documents)
         router.teach(shipped_triggers())
         if learned:
             router.teach([(q, None if t == "none" else t) for q, t, _ in learned], [w for _, _, w in learned])
