@@ -3,6 +3,7 @@ experiences from trajectories and feedback, and the stores (persistence, migrati
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sqlite3
 from pathlib import Path
@@ -190,6 +191,100 @@ def test_the_split_is_a_stable_hash_of_the_query() -> None:
     assert split_of("  What IS the checksum of FILE1.txt ") == split_of("what is the checksum of file1.txt")
 
 
+# ------------------------------------------------------------------------------------------------ few-shot examples
+
+
+class _WordEmbedder:
+    """Bag-of-words rows (normalised), and the texts it was asked to embed."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def _row(self, text: str) -> np.ndarray:
+        v = np.zeros(1024, dtype=np.float32)
+        for w in text.lower().split():
+            v[int.from_bytes(hashlib.sha256(w.encode()).digest()[:2], "big") % 1024] += 1.0
+        return v / np.linalg.norm(v)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        self.asked += texts
+        return np.stack([self._row(t) for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._row(text)
+
+
+def _good(eid: str, tid: str, query: str, at: float, reward: float = 1.0) -> Experience:
+    return Experience(id=eid, trajectory_id=tid, query=query, reward=reward, source="feedback", at=at)
+
+
+@pytest.mark.anyio
+async def test_few_shot_reads_only_new_good_experiences_and_embeds_only_new_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from k2_host.learning.examples import FewShot
+    from k2_host.learning.store import MemoryTrajectoryStore
+    from k2_host.rag.embeddings import LazyEmbedder
+
+    store, trajectories, model = ExperienceStore(None), MemoryTrajectoryStore(), _WordEmbedder()
+    for tid, query, answer in [("r1", "sha256 of setup.py", "abc123"), ("r2", "outline of main.py", "def main")]:
+        await trajectories.add(_trajectory(id=tid, query=query, answer=answer))
+    await trajectories.add(_trajectory(id="r3", query="Outline of  MAIN.py", answer="def main():"))
+    await trajectories.add(_trajectory(id="r4", query="crc of data.csv", answer="1a2b"))
+    few = FewShot(store, trajectories, LazyEmbedder(lambda: model))
+    reads: list[float | None] = []
+    good = store.good
+
+    def spy(since: float | None = None) -> list[Experience]:
+        reads.append(since)
+        return good(since)
+
+    monkeypatch.setattr(store, "good", spy)
+
+    assert not few.available() and await few.search("sha256 of setup.py", 3) == []
+    store.add([_good("e1", "r1", "sha256 of setup.py", 10.0), _good("bad", "r2", "outline of main.py", 11.0, -1.0)])
+    assert few.available() and few.available()  # the second call finds nothing new: no rows are read
+    assert reads == [None, None]
+    found = await few.search("sha256 of setup.py", 3)
+    assert [(e.citation, round(e.score, 3)) for e in found] == [("example (request r1)", 1.0)]
+    assert "Answer: abc123" in found[0].text and model.asked == ["sha256 of setup.py"]
+
+    store.add([_good("e2", "r2", "outline of main.py", 12.0)])  # new: read from the last time read on
+    assert few.available() and reads[-1] == 10.0
+    assert [e.citation for e in await few.search("outline of main.py", 3)] == ["example (request r2)"]
+    assert model.asked == ["sha256 of setup.py", "outline of main.py"]  # the first one was not embedded again
+
+    store.add([_good("e3", "r4", "crc of data.csv", 11.5)])  # earlier than the last one read: all read again
+    assert few.available() and reads[-2:] == [12.0, None]
+    assert [e.citation for e in await few.search("crc of data.csv", 3)] == ["example (request r4)"]
+    store.add([_good("e4", "r3", "Outline of  MAIN.py", 13.0)])  # the same request (normalised): its latest word
+    assert few.available() and reads[-1] == 12.0
+    latest = await few.search("outline of main.py", 3)
+    assert [e.citation for e in latest] == ["example (request r3)"] and "Answer: def main():" in latest[0].text
+    assert few._good_ids() == [("r1", "sha256 of setup.py"), ("r4", "crc of data.csv"), ("r3", "Outline of  MAIN.py")]
+    fresh = FewShot(store, trajectories, LazyEmbedder(_WordEmbedder))  # reading everything at once: the same
+    assert fresh.available() and fresh._good_ids() == few._good_ids()
+
+
+@pytest.mark.anyio
+async def test_few_shot_without_an_embedding_model_recalls_nothing() -> None:
+    from k2_host.learning.examples import FewShot
+    from k2_host.learning.store import MemoryTrajectoryStore
+    from k2_host.rag.embeddings import LazyEmbedder
+
+    def cannot_load() -> _WordEmbedder:
+        raise OSError("no weights here")
+
+    store, trajectories = ExperienceStore(None), MemoryTrajectoryStore()
+    await trajectories.add(_trajectory(id="r1", answer="abc123"))
+    store.add([_good("e1", "r1", "sha256 of setup.py", 10.0)])
+    lazy = LazyEmbedder(cannot_load)
+    few = FewShot(store, trajectories, lazy)
+    assert few.available() and await few.search("sha256 of setup.py", 3) == []
+    assert await lazy.embed_documents(["x"]) is None and await lazy.embed_query("x") is None
+    assert lazy.error == "OSError: no weights here"
+
+
 # ------------------------------------------------------------------------------------------------ stores
 
 
@@ -225,7 +320,8 @@ def test_versions_and_lessons_are_kept_sealed(tmp_path: Path) -> None:
     assert store.add_lesson("Dates are in UTC ", "date-calculator", "e2") is None  # the same lesson, counted
     assert store.lessons()[0].helpful == 1
     store.set_status(vid, "current")
-    assert store.current_version() is not None and store.current_version().pairs[0][0] == "my secret project query"
+    current = store.current_version()
+    assert current is not None and current.pairs[0][0] == "my secret project query"
     store.close()
     raw = path.read_bytes()
     assert b"my secret project query" not in raw and b"dates are in UTC" not in raw
@@ -280,7 +376,7 @@ def test_the_learning_benchmark_builds_its_tasks_from_installed_third_party_file
     repo = Path(__file__).resolve().parents[3]
     sys.path.insert(0, str(repo / "bench"))
     try:
-        from learning_tasks import build_tasks
+        from learning_tasks import build_tasks  # pyright: ignore[reportMissingImports] (bench/ is not a package)
     finally:
         sys.path.remove(str(repo / "bench"))
     tasks = build_tasks()

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import LiteralString
 
 import anyio
 import numpy as np
@@ -83,7 +84,7 @@ def experience(i: int, **kw: object) -> Experience:
     return Experience.model_validate({**base, **kw})
 
 
-def rows(pg: PostgresServer, schema: str, query: str) -> list[tuple[object, ...]]:
+def rows(pg: PostgresServer, schema: str, query: LiteralString) -> list[tuple[object, ...]]:
     """Raw rows, as the database holds them (`query` names the schema as {})."""
     with psycopg.connect(pg.dsn()) as con:
         return con.execute(sql.SQL(query).format(sql.Identifier(schema))).fetchall()
@@ -197,11 +198,40 @@ def test_experiences_are_stored_once_and_the_replay_survives_a_reopen(pg: Postgr
         again.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_good_experiences_are_counted_and_read_from_a_time_on(
+    backend: str, pg: PostgresServer, schema: str, tmp_path: Path
+) -> None:
+    store = (
+        ExperienceStore(tmp_path / "k2.sqlite")
+        if backend == "sqlite"
+        else PostgresExperienceStore(pg.dsn(), capacity=64, schema=schema)
+    )
+    try:
+        assert store.good_mark() == (0, None) and store.good() == []
+        store.add(
+            [
+                experience(1, trajectory_id="t1", source="feedback"),
+                experience(2, trajectory_id="t2", source="correction", at=30.0),
+                experience(3, trajectory_id="t3"),  # a verifier's pass
+                experience(4, trajectory_id="t4", source="feedback", reward=-1.0),  # rated bad
+                experience(5, trajectory_id="t5", source="tool_error", reward=-0.5),
+                experience(6, source="verifier"),  # no answer to show
+                experience(7, trajectory_id="", source="feedback"),
+            ]
+        )
+        assert store.good_mark() == (3, 30.0)
+        assert [e.id for e in store.good()] == ["e1", "e3", "e2"]  # oldest first
+        assert [e.id for e in store.good(13.0)] == ["e3", "e2"] and store.good(30.5) == []
+    finally:
+        store.close()
+
+
 def test_a_batch_of_experiences_lands_whole_or_not_at_all(pg: PostgresServer, schema: str) -> None:
     store = PostgresExperienceStore(pg.dsn(), capacity=64, schema=schema)
     try:
         store.add([experience(0)])
-        store._PUT_SLOT = "INSERT INTO replay VALUES (?, ?, ?, 'one value too many')"  # fails after the rows
+        store._PUT_SLOT = "INSERT INTO replay VALUES (?, ?, ?, 'one value too many')"  # pyright: ignore[reportAttributeAccessIssue] (fails after the rows)
         with pytest.raises(psycopg.Error):
             store.add([experience(1), experience(2)])
         del store._PUT_SLOT

@@ -10,7 +10,7 @@ listed in the context report as recalled items whose reference starts with "exam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,27 +38,38 @@ class FewShot:
         self.store = store
         self.trajectories = trajectories
         self.embedder = embedder
-        self._mark: Any = None  # what the store held when the examples were built
+        self._mark: tuple[int, float | None] | None = None  # (good experiences, the latest one's time) read so far
+        self._read: set[str] = set()  # the ids of the good experiences read
+        self._seen: dict[str, tuple[str, str]] = {}  # normalized query -> (request id, query): the latest word
         self._good: list[tuple[str, str, str]] = []  # (request id, query, answer)
         self._vecs: np.ndarray | None = None
-        self._has = False
+        self._vec_of: dict[str, np.ndarray] = {}  # query -> its embedding, of the examples built last
+
+    def _refresh(self, mark: tuple[int, float | None]) -> None:
+        """Read the good experiences added since the last read; all of them again when that does not add up to
+        what the store counts (some were trimmed, or came in with an earlier time)."""
+        since = self._mark[1] if self._mark is not None else None
+        fresh = [e for e in self.store.good(since) if e.id not in self._read] if since is not None else []
+        if since is None or len(self._read) + len(fresh) != mark[0]:
+            self._read, self._seen = set(), {}
+            fresh = self.store.good()
+        for e in fresh:
+            assert e.trajectory_id
+            self._read.add(e.id)
+            self._seen[normalized(e.query)] = (e.trajectory_id, e.query)
+        latest = max((e.at for e in fresh), default=since)
+        self._mark = (len(self._read), latest if self._read else None)
 
     def _good_ids(self) -> list[tuple[str, str]]:
-        seen: dict[str, tuple[str, str]] = {}
-        for e in self.store.experiences():
-            if e.reward > 0 and e.trajectory_id and e.source in ("feedback", "correction", "verifier"):
-                seen[normalized(e.query)] = (e.trajectory_id, e.query)
-        return list(seen.values())[-MAX_EXAMPLES:]
+        return list(self._seen.values())[-MAX_EXAMPLES:]
 
     def available(self) -> bool:
-        """Whether there are good answers to recall (the store's counts say when to look again)."""
-        summary = self.store.summary()
-        mark = (sum(summary["experiences"].values()), summary["lessons"])
+        """Whether there are good answers to recall (one count of the store's says when to read again)."""
+        mark = self.store.good_mark()
         if mark != self._mark:
-            self._mark = mark
+            self._refresh(mark)
             self._vecs = None  # rebuilt on the next search
-            self._has = bool(self._good_ids())
-        return self._has
+        return bool(self._seen)
 
     async def _build(self) -> None:
         good: list[tuple[str, str, str]] = []
@@ -68,13 +79,15 @@ class FewShot:
                 if t is not None and t.answer.strip():
                     good.append((tid, query, t.answer))
         self._good = good
-        model = await self.embedder.get()
-        if model is None or not good:
-            self._vecs = np.zeros((0, 1), dtype=np.float32)
+        known = {q: v for _, q, _ in good if (v := self._vec_of.get(q)) is not None}
+        missing = list(dict.fromkeys(q for _, q, _ in good if q not in known))
+        vecs = await self.embedder.embed_documents(missing) if missing else np.zeros((0, 1), dtype=np.float32)
+        if vecs is None or not good:
+            self._vecs, self._vec_of = np.zeros((0, 1), dtype=np.float32), {}
             return
-        import anyio
-
-        self._vecs = await anyio.to_thread.run_sync(model.embed_documents, [q for _, q, _ in good])
+        known.update(zip(missing, vecs, strict=True))
+        self._vec_of = known
+        self._vecs = np.stack([known[q] for _, q, _ in good])
 
     async def search(self, query: str, k: int) -> list[Example]:
         if k <= 0 or not self.available():
@@ -82,12 +95,11 @@ class FewShot:
         if self._vecs is None:
             await self._build()
         assert self._vecs is not None
-        model = await self.embedder.get()
-        if model is None or not len(self._good):
+        if not len(self._good):
             return []
-        import anyio
-
-        qvec = await anyio.to_thread.run_sync(model.embed_query, query)
+        qvec = await self.embedder.embed_query(query)
+        if qvec is None:
+            return []
         sims = self._vecs @ qvec
         out = []
         for i in np.argsort(-sims)[:k]:

@@ -244,6 +244,26 @@ class ExperienceStore:
         sql = f"SELECT * FROM experiences{clause} ORDER BY at"  # noqa: S608
         return [self._experience(r) for r in self.db.run(lambda con: con.execute(sql, args).fetchall())]
 
+    # an answer to learn from by example: rated good (a correction too) or passed by a verifier
+    _GOOD = "reward > 0 AND trajectory_id IS NOT NULL AND trajectory_id != '' AND source IN (?, ?, ?)"
+    GOOD_SOURCES = ("feedback", "correction", "verifier")
+
+    def good_mark(self) -> tuple[int, float | None]:
+        """How many experiences say an answer was good, and the latest one's time: one query, no rows read."""
+        sql = f"SELECT COUNT(*), MAX(at) FROM experiences WHERE {self._GOOD}"  # noqa: S608 (a constant)
+        n, at = self.db.run(lambda con: con.execute(sql, self.GOOD_SOURCES).fetchone())
+        return int(n), float(at) if at is not None else None
+
+    def good(self, since: float | None = None) -> list[Experience]:
+        """The experiences that say an answer was good, oldest first (those at `since` or later, when given)."""
+        sql = f"SELECT * FROM experiences WHERE {self._GOOD}"  # noqa: S608 (constant fragments; values are bound)
+        args: list[Any] = list(self.GOOD_SOURCES)
+        if since is not None:
+            sql += " AND at >= ?"
+            args.append(since)
+        sql += " ORDER BY at"
+        return [self._experience(r) for r in self.db.run(lambda con: con.execute(sql, args).fetchall())]
+
     def counts(self) -> dict[str, int]:
         rows = self.db.run(
             lambda con: con.execute("SELECT source, COUNT(*) FROM experiences GROUP BY source").fetchall()
