@@ -109,6 +109,7 @@ async def test_lessons_reach_a_models_stable_prefix_and_are_counted(tmp_path: Pa
     async with scripted_llm(script) as llm, agent_with(llm, root) as agent:
         store = agent.runtime.experiences
         lid = store.add_lesson("Give dates as YYYY-MM-DD.", "", "seed")
+        assert lid is not None
         first = await agent.ask("when was the release?")
         second = await agent.ask("and the one before?")
         systems = [r["messages"][0]["content"] for r in llm.requests[:2]]
@@ -165,3 +166,21 @@ def test_k2_feedback_and_learn_train_change_the_next_answer(tmp_path: Path) -> N
     assert dpo.read_text() == ""  # no request was answered both well and badly
     nothing = k2("learn", "eval", cwd=root, env=env)
     assert nothing.returncode == 2 and "no candidate to evaluate" in nothing.stderr
+    # bad input: one line on stderr, exit code 2, and nothing written or lost
+    long = k2("feedback", "bad", "--note", "x" * 4001, cwd=root, env=env)
+    assert long.returncode == 2 and "Traceback" not in long.stderr, long.stderr
+    assert long.stderr == "k2: --note is 4001 characters long; at most 4000 are kept: shorten it\n"
+    for n in ("0", "-1"):
+        none = k2("learn", "train", "--batches", n, cwd=root, env=env)
+        assert none.returncode == 2 and none.stderr == f"k2: --batches must be at least 1 (got {n})\n", none.stderr
+    kept = sft.read_text()
+    nowhere = tmp_path / "no-such-folder" / "dpo.jsonl"
+    lost = k2("learn", "export", "--sft", str(sft), "--dpo", str(nowhere), cwd=root, env=env)
+    assert lost.returncode == 2 and "Traceback" not in lost.stderr, lost.stderr
+    assert lost.stderr.splitlines()[-1] == f"k2: cannot write {nowhere}: No such file or directory"
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    fresh = tmp_path / "fresh.jsonl"
+    taken = k2("learn", "export", "--sft", str(fresh), "--dpo", str(folder), cwd=root, env=env)
+    assert taken.returncode == 2 and taken.stderr.splitlines()[-1] == f"k2: cannot write {folder}: Is a directory"
+    assert sft.read_text() == kept and not fresh.exists() and list(tmp_path.glob("*.tmp")) == []

@@ -15,7 +15,10 @@ k2 learn export --sft F --dpo F  OpenAI-style JSONL for fine-tuning elsewhere
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from k2_host.cli.context import CliContext
 from k2_host.learning.curriculum import LEVELS
 from k2_host.learning.experience import NO_SKILL, normalized
 from k2_host.learning.gate import GateDecision
-from k2_host.learning.store import Feedback
+from k2_host.learning.store import MAX_NOTE_CHARS, Feedback
 
 
 def add_commands(sub: Any) -> None:
@@ -70,6 +73,8 @@ def _err(message: str) -> int:
 
 
 async def cmd_feedback(args: argparse.Namespace, ctx: CliContext) -> int:
+    if len(args.note) > MAX_NOTE_CHARS:
+        return _err(f"--note is {len(args.note)} characters long; at most {MAX_NOTE_CHARS} are kept: shorten it")
     async with ctx.runtime(use_knowledge=False) as rt:
         store = rt.trajectories
         if store is None:
@@ -187,6 +192,8 @@ async def _gate(args: argparse.Namespace, ctx: CliContext, rt: Any, vid: int, *,
 
 
 async def cmd_train(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.batches < 1:
+        return _err(f"--batches must be at least 1 (got {args.batches})")
     console = Console(stderr=True)
     async with ctx.runtime(use_knowledge=False) as rt:
         learner = rt.learner()
@@ -271,6 +278,8 @@ async def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
 
     if args.sft is None and args.dpo is None:
         return _err("say where: --sft FILE and/or --dpo FILE")
+    if args.sft is not None and args.dpo is not None and args.sft.resolve() == args.dpo.resolve():
+        return _err("--sft and --dpo name the same file: give each its own")
     async with ctx.runtime(use_knowledge=False) as rt:
         store = rt.trajectories
         if store is None:
@@ -287,11 +296,9 @@ async def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
             (good if last.rating == "good" and not last.skill else bad).append(t)
         await rt.manager.start_all()
         specs = {s.name: s for s in rt.tool_specs()}
-    written = {}
+    files: dict[str, tuple[Path, list[str]]] = {}
     if args.sft is not None:
-        lines = [json.dumps(sft_record(t, specs), ensure_ascii=False) for t in good]
-        _write(args.sft, lines)
-        written["sft"] = {"path": str(args.sft), "records": len(lines)}
+        files["sft"] = (args.sft, [json.dumps(sft_record(t, specs), ensure_ascii=False) for t in good])
     if args.dpo is not None:
         by_query: dict[str, list[Any]] = {}
         for t in bad:
@@ -301,8 +308,11 @@ async def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
             for g in good
             for b in by_query.get(normalized(g.query), [])
         ]
-        _write(args.dpo, lines)
-        written["dpo"] = {"path": str(args.dpo), "records": len(lines)}
+        files["dpo"] = (args.dpo, lines)
+    failed = _write(list(files.values()))
+    if failed:
+        return _err(failed)
+    written = {k: {"path": str(path), "records": len(lines)} for k, (path, lines) in files.items()}
     print(
         json.dumps(written)
         if ctx.args.json
@@ -311,8 +321,23 @@ async def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-def _write(path: Path, lines: list[str]) -> None:
-    """All or nothing: a temporary file beside the target, renamed over it."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    tmp.replace(path)
+def _write(files: list[tuple[Path, list[str]]]) -> str | None:
+    """All or nothing: each file to a temporary one beside it, renamed over it once every one is written. On a
+    failure the temporary files are removed and the file and the reason are returned."""
+    temps: list[Path] = []
+    target = Path()
+    try:
+        for target, lines in files:
+            if target.is_dir():  # found now, before any file is renamed (all or nothing)
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+            tmp = target.with_name(target.name + ".tmp")
+            temps.append(tmp)
+            tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        for tmp, (target, _) in zip(temps, files, strict=True):
+            tmp.replace(target)
+    except OSError as exc:
+        for tmp in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        return f"cannot write {target}: {exc.strerror or exc}"
+    return None

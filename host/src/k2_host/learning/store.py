@@ -35,10 +35,13 @@ from k2_host.storage import SQLiteFile
 T = TypeVar("T")
 
 
+MAX_NOTE_CHARS = 4000  # a feedback's note (it becomes a lesson: the playbook keeps its first 400)
+
+
 class Feedback(BaseModel):
     trajectory_id: str
     rating: Literal["good", "bad"]
-    note: str = Field(default="", max_length=4000)
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
     by: str = ""  # who gave it ("key:<id>", "jwt:<sub>", "local")
     at: float = Field(default_factory=time.time)
     # a correction: the skill that should have answered ("none": no skill, the plans or the model alone)
