@@ -19,7 +19,10 @@ Text-input tasks use values drawn from that material (dataset columns, version s
 names) or simple generated values (dates, cron fields, boolean formulas) from a seeded `random.Random`. Every
 expected substring is computed here with the standard library (hashlib, ast, tokenize, csv, fractions, difflib,
 tomllib, json, configparser, xml.etree, datetime, base64, urllib.parse, re), never by running a skill's script;
-the formats follow the scripts' documented output (SKILL.md, assets/examples.json).
+the formats follow the scripts' documented output (SKILL.md, assets/examples.json). The number formatting and
+the quantiles here (`_fmt4`, `_unit_fmt`, `_quantile`, ...) re-implement what the skills' scripts do on purpose,
+and are not imported from them: a verifier computes its expected values independently of the code it checks,
+with exact arithmetic (fractions), so a bug in a script fails its tasks instead of being copied into them.
 
 The split: each skill has 8 phrasing templates. Its last two templates are reserved for `heldout`
 (`unseen_phrasing=True`: that wording never appears in `train`); of the other templates' tasks about 35% go to
