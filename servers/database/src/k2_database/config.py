@@ -14,6 +14,8 @@ from k2_shared.settings import PathList, ServerSettings, add_common_arguments, l
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from k2_database.memory import BASE_BYTES, default_bound, parse_size
+
 MEMORY = ":memory:"
 FILES_CATALOG = "files"
 """The catalog holding one read-only view per data file found under the data directories."""
@@ -69,15 +71,30 @@ class DatabaseSettings(ServerSettings):
         default_factory=lambda: max(1, os.cpu_count() or 2), ge=1, le=256, description="DuckDB worker threads"
     )
     max_temp_size: str = Field("1GB", description="DuckDB max_temp_directory_size for spilling (private temp dir)")
+    max_memory: str | None = Field(
+        None,
+        description="hard bound of the server process's memory (RLIMIT_DATA); default 1.5 x memory_limit + 512 MiB"
+        " + 8 MiB per thread",
+    )
     max_data_files: int = Field(1000, ge=0, le=100_000, description="most data files exposed as views")
     cursor_ttl_s: int = Field(3600, ge=10, le=7 * 24 * 3600, description="how long a paging cursor stays valid")
 
-    @field_validator("memory_limit", "max_temp_size")
+    @field_validator("memory_limit", "max_temp_size", "max_memory")
     @classmethod
-    def _size(cls, value: str) -> str:
+    def _size(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not _SIZE.match(value.strip()):
             raise ValueError("expected a size such as 512MB or 4GB")
         return value.strip()
+
+    @field_validator("max_memory")
+    @classmethod
+    def _bound_above_limit(cls, value: str | None, info: ValidationInfo) -> str | None:
+        limit = info.data.get("memory_limit")
+        if value is not None and limit is not None and parse_size(value) < parse_size(limit) + BASE_BYTES:
+            raise ValueError(f"{value!r} leaves no room beside memory_limit {limit!r}: give at least 512MiB more")
+        return value
 
     @field_validator("data_dirs")
     @classmethod
@@ -131,6 +148,13 @@ class DatabaseSettings(ServerSettings):
         return _specs(self.path)
 
     @property
+    def memory_bound(self) -> int:
+        """Bytes the server process may hold (see `k2_database.memory`)."""
+        if self.max_memory is not None:
+            return parse_size(self.max_memory)
+        return default_bound(self.memory_limit, self.threads)
+
+    @property
     def read_only(self) -> bool:
         return not self.allow_write
 
@@ -168,5 +192,8 @@ def parse_args(argv: Sequence[str] | None = None) -> DatabaseSettings:
     g.add_argument("--memory-limit", dest="memory_limit", help="DuckDB memory limit, e.g. 1GB")
     g.add_argument("--threads", dest="threads", help="DuckDB threads (default: the number of CPUs)")
     g.add_argument("--max-temp-size", dest="max_temp_size", help="most spill space, e.g. 1GB")
+    g.add_argument(
+        "--max-memory", dest="max_memory", help="hard bound of the process's memory (default from --memory-limit)"
+    )
     add_common_arguments(parser)
     return load_settings(DatabaseSettings, argv, parser)

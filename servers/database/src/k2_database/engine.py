@@ -35,7 +35,7 @@ import duckdb
 
 from k2_database.config import FILES_CATALOG, DatabaseSettings
 from k2_database.datafiles import DataFile, build_views_database, find_data_files, quote_ident, quote_literal
-from k2_database.errors import DbError, QueryTimeout
+from k2_database.errors import DbError, QueryTimeout, ResourceLimit
 from k2_database.sqlerrors import translate
 
 T = TypeVar("T")
@@ -117,6 +117,8 @@ class Engine:
                 raise _timeout(time.monotonic() - started, timeout_s) from error
             if isinstance(error, duckdb.Error):
                 raise translate(error, sql) from error
+            if isinstance(error, MemoryError):
+                raise _out_of_memory() from error
             raise error
         except anyio.get_cancelled_exc_class():
             outcome = "cancelled"
@@ -151,6 +153,13 @@ def _timeout(elapsed: float, limit: float) -> QueryTimeout:
         f"the query ran {elapsed:.2f} s and was stopped at the {limit:g} s time limit. Narrow it: filter with "
         "WHERE, aggregate (COUNT, GROUP BY) instead of listing rows, add LIMIT, avoid cross joins, or query a "
         "sample (USING SAMPLE 10%)"
+    )
+
+
+def _out_of_memory() -> ResourceLimit:
+    return ResourceLimit(
+        "the result needs more memory than the server's bound allows (a value too large to convert); select a "
+        "part of it (left(s, 1000), length(s)), aggregate, or add LIMIT"
     )
 
 

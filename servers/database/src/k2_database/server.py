@@ -28,6 +28,7 @@ from k2_database import catalog, guard, queries
 from k2_database.config import DatabaseSettings, parse_args
 from k2_database.engine import Engine
 from k2_database.errors import DbError, InvalidCursor, InvalidParameters
+from k2_database.memory import apply_bound
 from k2_database.models import Column, QueryPlan, QueryResult, SchemaOverview, StatementResult, TableInfo
 from k2_database.paging import PageRequest
 from k2_database.prompts import explore_dataset_prompt
@@ -301,6 +302,7 @@ def _add_write_tool(mcp: DatabaseMCP, svc: DatabaseService) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     settings = parse_args(argv)
+    apply_bound(settings.memory_bound)
     run_server("k2-database", settings, lambda: build_server(settings))
 
 
