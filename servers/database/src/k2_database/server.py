@@ -21,6 +21,7 @@ from mcp.types import (
     ListResourcesResult,
     PaginatedRequestParams,
     Resource,
+    Tool,
 )
 from pydantic import Field
 
@@ -87,6 +88,27 @@ class DatabaseMCP(K2MCPServer[Engine]):
 
     service: DatabaseService
 
+    async def list_tools(self) -> list[Tool]:
+        """The tools, with `sql` of query_database published as required.
+
+        A call needs `sql` or `cursor`. JSON Schema would say so with a root `anyOf`, but the Anthropic API
+        refuses `anyOf`/`oneOf`/`allOf` at the root of a tool's schema, and OpenAI's those and `not`/`enum`/`const`,
+        failing the whole request (this repository's host passes schemas through as they are). So the schema
+        requires `sql` (null allowed: "continue with `cursor`"; no default, so a form does not fill one in), which
+        every client accepts and which makes a schema-driven client (the MCP Inspector) ask for it; a call with
+        `cursor` alone is still served."""
+        tools = await super().list_tools()
+        for listed in tools:
+            if listed.name == "query_database":
+                schema = listed.input_schema
+                sql = {k: v for k, v in schema["properties"]["sql"].items() if k != "default"}
+                listed.input_schema = {
+                    **schema,
+                    "properties": {**schema["properties"], "sql": sql},
+                    "required": ["sql"],
+                }
+        return tools
+
     async def _handle_list_resources(
         self, ctx: ServerRequestContext[Engine], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
@@ -120,7 +142,10 @@ def build_server(settings: DatabaseSettings) -> DatabaseMCP:
         ctx: Context[Engine, Any],
         sql: Annotated[
             str | None,
-            Field(max_length=200_000, description="Exactly one SELECT-like DuckDB statement; omit with `cursor`."),
+            Field(
+                max_length=200_000,
+                description="Exactly one SELECT-like DuckDB statement; with `cursor`, the same one or null.",
+            ),
         ] = None,
         params: ParamsArg = None,
         cursor: Annotated[
@@ -131,7 +156,8 @@ def build_server(settings: DatabaseSettings) -> DatabaseMCP:
     ) -> Annotated[CallToolResult, QueryResult]:
         """Run one read-only SQL statement (SELECT, WITH, VALUES, SHOW, DESCRIBE, SUMMARIZE, FROM-first) and return
         typed rows a page at a time. Values go in `params`, bound by the engine. When `truncated` is true, pass
-        `next_cursor` as `cursor` (with the same or no `sql`) for the next page; use ORDER BY for stable pages."""
+        `next_cursor` as `cursor` (with the same `sql`, or `sql` null) for the next page; use ORDER BY for stable
+        pages."""
         offset = 0
         if cursor:
             page_req = svc.cursors.decode(cursor)
