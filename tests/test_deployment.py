@@ -48,12 +48,13 @@ from k2_host.learning.experiences import ExperienceStore
 from k2_websearch.config import parse_args as websearch_args
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.monitoring_support import DASHBOARDS, dashboard_queries
+
 ROOT = Path(__file__).resolve().parents[1]
 MANIFESTS = ROOT / "manifests"
 K8S = MANIFESTS / "kubernetes"
 COMPOSE = MANIFESTS / "compose"
 MONITORING = MANIFESTS / "monitoring"
-DASHBOARDS = MONITORING / "grafana" / "dashboards"
 CACHE = ROOT / ".cache" / "deploy-tools"
 
 OVERLAYS = ["base", "overlays/dev", "overlays/production"]
@@ -593,6 +594,9 @@ def exported_metrics() -> frozenset[str]:
     metrics.tool_latency.labels("fs").observe(0.01)
     metrics.approvals.labels("approve").inc()
     metrics.skill_uses.labels("demo", "router", "ok").inc()
+    metrics.cache_hits.labels("fs").inc()
+    metrics.context_tokens.labels("history").observe(100)
+    metrics.context_used.observe(0.4)
     server = subprocess.run(
         [sys.executable, "-c", "from k2_shared.telemetry import setup_telemetry as s; t = s('k2-x'); "
          "t.record_tool_call('read_file', 'ok', 0.01); t.record_tool_call('read_file', 'tool_error', 0.01); "
@@ -605,15 +609,6 @@ def exported_metrics() -> frozenset[str]:
             names.add(family.name)
             names.update(s.name for s in family.samples)
     return frozenset(names)
-
-
-def dashboard_queries() -> list[tuple[str, str, str]]:
-    out = []
-    for path in sorted(DASHBOARDS.glob("*.json")):
-        for panel in json.loads(path.read_text())["panels"]:
-            for target in panel.get("targets", []):
-                out.append((path.name, panel["title"], target["expr"]))
-    return out
 
 
 def test_dashboards_are_well_formed_and_use_the_provisioned_datasource() -> None:

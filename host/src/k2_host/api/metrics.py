@@ -7,6 +7,11 @@
     k2_model_tokens_total{kind}                          prompt, completion, cached_prompt
     k2_tool_calls_total{server, tool, outcome}           outcome: ok, error
     k2_tool_call_duration_seconds{server}                histogram
+    k2_tool_cache_hits_total{server}                     tool calls answered from the host's result cache
+    k2_context_tokens{source}                            histogram: tokens per source at a request's last model
+                                                         step (system, tool_schemas, memory, history, knowledge,
+                                                         tools, task)
+    k2_context_window_used_ratio                         histogram: share of the context window used then
     k2_runs_active                                       native runs in flight
     k2_approvals_total{decision}                         approve, deny
     k2_mcp_server_up{server, instance}                   1 when connected (a lazily started one: 0 until used)
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -28,9 +33,12 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from k2_host.agent.middleware import Middleware, RequestContext, RequestNext, ToolNext, ToolStepContext
+from k2_host.learning.experience import Source
 from k2_host.mcp.types import ToolResult
 from k2_host.results import AgentResult
 
+TOKEN_BUCKETS = (0, 64, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 131072, 1048576)
+RATIO_BUCKETS = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
@@ -85,7 +93,8 @@ class _Learning(Collector):
         yield GaugeMetricFamily("k2_learning_replay_size", "Experiences in the replay buffer", value=s["replay"])
         yield GaugeMetricFamily("k2_learning_replay_capacity", "Capacity of the replay buffer", value=s["capacity"])
         exp = GaugeMetricFamily("k2_learning_experiences", "Stored experiences by source", labels=["source"])
-        for source, n in sorted(s["experiences"].items()):
+        counts = {source: 0 for source in get_args(Source)} | s["experiences"]  # every source, 0 until seen
+        for source, n in sorted(counts.items()):
             exp.add_metric([source], n)
         yield exp
         ver = GaugeMetricFamily("k2_learning_router_versions", "Router versions by status", labels=["status"])
@@ -132,8 +141,26 @@ class ApiMetrics(Middleware):
         self.tool_latency = Histogram(
             "k2_tool_call_duration_seconds", "Tool call time", ["server"], buckets=BUCKETS, registry=r
         )
+        self.cache_hits = Counter(
+            "k2_tool_cache_hits", "Tool calls answered from the result cache", ["server"], registry=r
+        )
+        self.context_tokens = Histogram(
+            "k2_context_tokens",
+            "Tokens per source in the context window at a request's last model step",
+            ["source"],
+            buckets=TOKEN_BUCKETS,
+            registry=r,
+        )
+        self.context_used = Histogram(
+            "k2_context_window_used_ratio",
+            "Share of the context window used at a request's last model step",
+            buckets=RATIO_BUCKETS,
+            registry=r,
+        )
         self.runs_active = Gauge("k2_runs_active", "Native runs in flight", registry=r)
         self.approvals = Counter("k2_approvals", "Approval decisions", ["decision"], registry=r)
+        for decision in ("approve", "deny"):  # known from the start: a dashboard shows 0, not "no data"
+            self.approvals.labels(decision)
         self.skill_uses = Counter(
             "k2_skill_invocations",
             "Requests a skill answered or was chosen for",
@@ -163,6 +190,10 @@ class ApiMetrics(Middleware):
         ):
             if n:
                 self.tokens.labels(kind).inc(n)
+        if result.context is not None and result.context.window:
+            for source, n in result.context.used.items():
+                self.context_tokens.labels(source).observe(n)
+            self.context_used.observe(result.context.total / result.context.window)
         return result
 
     async def tool_call(self, ctx: ToolStepContext, call_next: ToolNext) -> ToolResult:
@@ -170,6 +201,8 @@ class ApiMetrics(Middleware):
         result = await call_next(ctx)
         server, _, tool = ctx.call.name.partition(".")
         self.tool_calls.labels(server, tool, "error" if result.is_error else "ok").inc()
+        if result.cached:
+            self.cache_hits.labels(server).inc()
         self.tool_latency.labels(server).observe(time.perf_counter() - started)
         return result
 
