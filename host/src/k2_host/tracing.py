@@ -72,7 +72,7 @@ def endpoint_of(configured: str | None) -> str | None:
 
 
 def setup_tracing(
-    otlp_endpoint: str | None, *, service_name: str = AGENT_NAME, sample_ratio: float = 1.0
+    otlp_endpoint: str | None, *, service_name: str | None = None, sample_ratio: float = 1.0
 ) -> Tracing | None:
     """Install the tracer provider that exports over OTLP/HTTP (once per process; later calls get the same
     one). None when no endpoint is configured: then nothing is traced."""
@@ -92,7 +92,9 @@ def setup_tracing(
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
         provider = TracerProvider(
-            resource=Resource.create({"service.name": service_name}),
+            resource=Resource.create(
+                {"service.name": service_name or os.environ.get("OTEL_SERVICE_NAME") or AGENT_NAME}
+            ),
             sampler=ParentBased(TraceIdRatioBased(sample_ratio)),
         )
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")))

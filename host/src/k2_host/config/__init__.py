@@ -28,6 +28,7 @@ from k2_host.config.model import (
     HostConfig,
     LearningConfig,
     SkillsConfig,
+    TelemetryConfig,
 )
 from k2_host.config.servers import Decision, ServerConfig, TransportKind, infer_transport
 from k2_host.errors import ConfigError
@@ -46,6 +47,7 @@ __all__ = [
     "LearningConfig",
     "ServerConfig",
     "SkillsConfig",
+    "TelemetryConfig",
     "TransportKind",
     "apply_layers",
     "builtin_servers",

@@ -194,7 +194,12 @@ class TelemetryConfig(BaseModel):
         "unset: OTEL_EXPORTER_OTLP_ENDPOINT if set, else no tracing. The stdio servers the host starts get "
         "the same endpoint, so their spans join the host's traces",
     )
-    service_name: str = Field(default="k2", min_length=1, max_length=200, description="the traces' service.name")
+    service_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="the traces' service.name (default: OTEL_SERVICE_NAME, else k2)",
+    )
     sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0, description="share of new traces recorded")
 
     @field_validator("otlp_endpoint")
