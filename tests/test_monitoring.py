@@ -27,13 +27,13 @@ import httpx
 import pytest
 import yaml
 from k2_host.api.metrics import ApiMetrics
-from k2_host.config import HostConfig
+from k2_host.config import ConfigError, HostConfig
 from k2_host.learning.experiences import ExperienceStore
 from k2_host.runtime import open_experience_store
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.host.scripted_llm import Turn, scripted_llm, tool_call
-from tests.host.serve_support import served
+from tests.host.serve_support import model_env, served
 from tests.monitoring_support import MONITORING, dashboard_queries
 from tests.support import http_server
 from tests.support import script as script_path
@@ -161,16 +161,11 @@ async def test_prometheus_scrapes_the_host_and_servers_and_every_panel_and_alert
         config = tmp_path / "mcp.json"
         config.write_text(json.dumps({"mcpServers": {name: {"url": s.url} for name, s in running.items()}}))
         async with scripted_llm(script) as llm:
-            env = {
-                **os.environ,
-                "K2_LLM_PROVIDER": "openai",
-                "K2_LLM_BASE_URL": llm.base_url,
-                "K2_LLM_MODEL": "scripted-model",
-                "K2_LLM_API_KEY": "sk-test",
-                "K2_LLM_MAX_RETRIES": "0",
-                "K2_SKILLS_OFFER": "always",
-                "K2_CONTEXT_WINDOW_TOKENS": "32000",  # room for four servers' tools and the skills catalog
-            }
+            env = model_env(
+                llm.base_url,
+                K2_SKILLS_OFFER="always",
+                K2_CONTEXT_WINDOW_TOKENS="32000",  # room for four servers' tools and the skills catalog
+            )
             state = tmp_path / "state"
             global_args = ("--config", str(config), "--root", str(root))
 
@@ -251,3 +246,29 @@ def live_check(
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@pytest.mark.anyio
+async def test_the_cli_serves_its_metrics_on_loopback_while_a_command_runs(tmp_path: Path) -> None:
+    from k2_host.cli import parser
+    from k2_host.cli.context import CliContext
+
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {}}))
+    args = parser().parse_args(
+        ["--config", str(config), "--state-dir", str(tmp_path / "s"), "--metrics-port", "0", "ask", "hi"]
+    )
+    ctx = CliContext(args)
+    async with ctx.runtime(use_knowledge=False) as rt:
+        await rt.ask("What is in the notes?")
+        metrics = next(m for m in rt.middleware if isinstance(m, ApiMetrics))
+        port = metrics.port
+        async with httpx.AsyncClient() as c:
+            text = (await c.get(f"http://127.0.0.1:{port}/metrics")).text
+    samples = {
+        (s.name, s.labels.get("engine", "")): s.value for f in text_string_to_metric_families(text) for s in f.samples
+    }
+    assert samples[("k2_agent_requests_total", "offline")] == 1
+    taken = parser().parse_args(["--config", str(config), "--metrics-port", str(port), "ask", "hi"])
+    with pytest.raises(ConfigError, match=f"--metrics-port {port}: cannot listen"):
+        CliContext(taken).runtime(use_knowledge=False)

@@ -3,6 +3,7 @@ lines, ready once `/readyz` says so, stopped with SIGTERM (uvicorn's graceful sh
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import signal
@@ -57,3 +58,17 @@ def served(
             proc.kill()
             proc.wait()
         stderr.close()
+
+
+def model_env(base_url: str, **settings: str) -> dict[str, str]:
+    """This process's environment, with the host's model pointed at a scripted model (tests/host/scripted_llm)
+    and the extra `K2_*` settings given (e.g. K2_SKILLS_OFFER="always")."""
+    return {
+        **os.environ,
+        "K2_LLM_PROVIDER": "openai",
+        "K2_LLM_BASE_URL": base_url,
+        "K2_LLM_MODEL": "scripted-model",
+        "K2_LLM_API_KEY": "sk-test",
+        "K2_LLM_MAX_RETRIES": "0",
+        **settings,
+    }

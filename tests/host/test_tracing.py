@@ -4,7 +4,6 @@ spans, with correct parent links (a real `k2 serve`, the real k2-filesystem over
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import anyio
@@ -13,7 +12,7 @@ import pytest
 
 from tests.host.otlp_support import OtlpReceiver, ReceivedSpan
 from tests.host.scripted_llm import Turn, scripted_llm, tool_call
-from tests.host.serve_support import served
+from tests.host.serve_support import model_env, served
 
 pytestmark = pytest.mark.anyio
 
@@ -47,16 +46,11 @@ async def test_one_request_is_one_trace_from_the_caller_through_the_host_to_the_
     ]
     with OtlpReceiver() as otlp:
         async with scripted_llm(script) as llm:
-            env = {
-                **os.environ,
-                "K2_TELEMETRY_OTLP_ENDPOINT": otlp.url,
-                "OTEL_BSP_SCHEDULE_DELAY": "50",  # the batch processors (host's and servers') send within 50 ms
-                "K2_LLM_PROVIDER": "openai",
-                "K2_LLM_BASE_URL": llm.base_url,
-                "K2_LLM_MODEL": "scripted-model",
-                "K2_LLM_API_KEY": "sk-test",
-                "K2_LLM_MAX_RETRIES": "0",
-            }
+            env = model_env(
+                llm.base_url,
+                K2_TELEMETRY_OTLP_ENDPOINT=otlp.url,
+                OTEL_BSP_SCHEDULE_DELAY="50",  # the batch processors (host's and servers') send within 50 ms
+            )
             state = tmp_path / "state"
 
             def run() -> httpx.Response:

@@ -164,9 +164,7 @@ class ApiService:
         self.ready = False
         self.started = int(time.time())
         self.native = NativeApi(self, approval_timeout_s=settings.approval_timeout_s)
-        self.metrics = ApiMetrics(
-            lambda: self.runtime.manager.status(), self._skill_stats, lambda: self.runtime.experiences.summary()
-        )
+        self.metrics = ApiMetrics.for_runtime(runtime)
         self.metrics.runs_active.set_function(lambda: len(self.native.runs.running()))
         self._buckets: dict[str, Bucket] = {}
         self._jwt = (
@@ -178,10 +176,6 @@ class ApiService:
         )
 
     # -- authentication and permission
-
-    def _skill_stats(self) -> dict[str, Any]:
-        metrics = self.runtime.skills.metrics
-        return metrics.totals() if metrics is not None else {}
 
     def authenticate(self, request: Request, permission: str) -> Principal:
         if any(name.lower() in QUERY_TOKEN_NAMES for name in request.query_params):

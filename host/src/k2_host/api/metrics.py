@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -36,6 +36,9 @@ from k2_host.agent.middleware import Middleware, RequestContext, RequestNext, To
 from k2_host.learning.experience import Source
 from k2_host.mcp.types import ToolResult
 from k2_host.results import AgentResult
+
+if TYPE_CHECKING:
+    from k2_host.runtime import Runtime
 
 TOKEN_BUCKETS = (0, 64, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 131072, 1048576)
 RATIO_BUCKETS = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
@@ -121,6 +124,7 @@ class ApiMetrics(Middleware):
         skills: Callable[[], dict[str, Any]] = dict,
         learning: Callable[[], dict[str, Any] | None] = lambda: None,
     ) -> None:
+        self.port: int | None = None  # where `serve` listens
         r = self.registry = CollectorRegistry()
         self.http_requests = Counter("k2_http_requests", "HTTP requests", ["method", "route", "status"], registry=r)
         self.http_latency = Histogram(
@@ -171,8 +175,27 @@ class ApiMetrics(Middleware):
         r.register(_Skills(skills))
         r.register(_Learning(learning))
 
+    @classmethod
+    def for_runtime(cls, runtime: Runtime) -> ApiMetrics:
+        """The metrics of one runtime: its servers' state, its skills' totals and its learning store."""
+
+        def skill_stats() -> dict[str, Any]:
+            metrics = runtime.skills.metrics
+            return metrics.totals() if metrics is not None else {}
+
+        return cls(lambda: runtime.manager.status(), skill_stats, lambda: runtime.experiences.summary())
+
     def text(self) -> bytes:
         return generate_latest(self.registry)
+
+    def serve(self, port: int) -> int:
+        """Serve these metrics at http://127.0.0.1:PORT/metrics from a daemon thread (the CLI's
+        `--metrics-port`: a long `k2 chat` or `k2 learn train` scraped like `k2 serve`); the port bound."""
+        from prometheus_client import start_http_server
+
+        server, _ = start_http_server(port, addr="127.0.0.1", registry=self.registry)
+        self.port = int(server.server_address[1])
+        return self.port
 
     async def request(self, ctx: RequestContext, call_next: RequestNext) -> AgentResult:
         started = time.perf_counter()

@@ -57,6 +57,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECTION.KEY=VALUE",
         help="a setting over the file and the environment, e.g. --set llm.model=qwen3 (repeatable)",
     )
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics while the command runs (0: any free port)",
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logs on stderr")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -12,9 +12,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from k2_host.api.metrics import ApiMetrics
 from k2_host.cli import prompts
 from k2_host.config import HostConfig, apply_layers, load_host_config, overrides_from_assignments
 from k2_host.config.files import terminal_input
+from k2_host.errors import ConfigError
 from k2_host.mcp.types import ToolCaller
 from k2_host.rag.settings import RAGConfig
 from k2_host.runtime import Runtime, build_runtime
@@ -24,6 +26,7 @@ class CliContext:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self._overrides = overrides_from_assignments(getattr(args, "set", None) or [])
+        self._metrics_served = False
 
     @property
     def interactive(self) -> bool:
@@ -44,13 +47,28 @@ class CliContext:
 
     def runtime(self, *, extra_roots: Sequence[Path] = (), **options: Any) -> Runtime:
         approve = prompts.approve_all if self.args.yes else prompts.ask_approval if self.interactive else None
-        return build_runtime(
+        rt = build_runtime(
             self.config(extra_roots=extra_roots),
             interactive=self.interactive,
             ask_approval=approve,
             elicit=prompts.elicit if self.interactive and not self.args.yes else None,
             **options,
         )
+        port = getattr(self.args, "metrics_port", None)
+        if port is not None and not self._metrics_served:  # the first runtime of the command is the one scraped
+            if not 0 <= port <= 65535:
+                raise ConfigError(f"--metrics-port {port}: a port is 0-65535 (0: any free port)")
+            metrics = ApiMetrics.for_runtime(rt)
+            try:
+                bound = metrics.serve(port)
+            except OSError as exc:
+                raise ConfigError(
+                    f"--metrics-port {port}: cannot listen on 127.0.0.1:{port} ({exc.strerror})"
+                ) from None
+            rt.use(metrics)
+            self._metrics_served = True
+            print(f"k2: metrics at http://127.0.0.1:{bound}/metrics", file=sys.stderr)
+        return rt
 
     @asynccontextmanager
     async def open_tools(self, fs_roots: list[Path] | None = None) -> AsyncIterator[ToolCaller]:
