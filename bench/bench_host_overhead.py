@@ -16,6 +16,13 @@
 (c) Fan-out: `Agent.fan_out` over 8 subtasks, each a `chaos.slow(0.2)` call driven by the scripted model,
     with 4 workers and with 1.
 
+(d) Telemetry on vs off on the host call path: two worker processes, one tracing (OTLP/HTTP export to a
+    loopback receiver in this process, batching processor; the k2-filesystem it starts traces too) and one
+    not, each answering requests of two model steps (zero-latency scripted model) and one
+    `filesystem.read_file`, with trajectory recording on (the default). They take turns in blocks of 50
+    requests, so a change in the machine's load falls on both. Figure: per-request time, on vs off, and the
+    overhead in percent (target < 5%). `--telemetry-only` runs just this part.
+
 `--profile` runs (a)'s manager loop under cProfile and prints the host's own functions by cumulative time.
 Nothing here asserts on time.
 """
@@ -229,14 +236,110 @@ async def bench_fan_out(agent: Agent) -> None:
     print(f"speedup 4 vs 1 worker: {walls[1] / walls[4]:.2f}x")
 
 
+def read_file_script(body: dict[str, Any]) -> Any:
+    from tests.host.scripted_llm import Turn, tool_call
+
+    if body["messages"][-1]["role"] == "tool":
+        return Turn(text="done", usage={"prompt_tokens": 300, "completion_tokens": 2})
+    return Turn(
+        tool_calls=[tool_call("filesystem.read_file", {"path": "small.txt"})],
+        usage={"prompt_tokens": 250, "completion_tokens": 12},
+    )
+
+
+async def telemetry_worker(endpoint: str | None) -> None:
+    """One side of (d): answer `N` (a line on stdin) requests, print their seconds as a JSON line."""
+    import json
+
+    from k2_host.config import TelemetryConfig
+    from k2_host.llm.openai_compat import OpenAICompatProvider
+
+    from tests.host.scripted_llm import scripted_llm
+
+    tmp = Path(tempfile.mkdtemp(prefix="k2-bench-otel-"))
+    (tmp / "small.txt").write_text("a small file\n" * 15)
+    async with scripted_llm(read_file_script) as llm:
+        provider = OpenAICompatProvider(model="scripted", base_url=llm.base_url, max_retries=0, key_env=None)
+        config = HostConfig(
+            servers=[server_cfg("filesystem", FS, ["--root", str(tmp)])],
+            cache=CacheConfig(enabled=False),
+            telemetry=TelemetryConfig(otlp_endpoint=endpoint),
+        )
+        async with Agent(config, provider=provider, state_dir=tmp / "state") as agent:
+            assert (agent.runtime.tracing is not None) == (endpoint is not None)
+            for i in range(30):  # warm-up
+                await agent.ask(f"warm {i}")
+            print("ready", flush=True)
+            while line := await anyio.to_thread.run_sync(sys.stdin.readline):
+                times = []
+                for i in range(int(line)):
+                    t0 = time.perf_counter()
+                    result = await agent.ask(f"question {i}")
+                    times.append(time.perf_counter() - t0)
+                    assert result.stopped == "done" and len(result.tool_calls) == 1, result
+                print(json.dumps(times), flush=True)
+
+
+def bench_telemetry(requests: int) -> None:
+    import json
+    import subprocess
+
+    from tests.host.otlp_support import OtlpReceiver
+
+    print(f"\n(d) telemetry on vs off: {requests} requests each (2 model steps + 1 filesystem.read_file), blocks of 50")
+    with OtlpReceiver() as otlp:
+        workers = {}
+        for mode, extra in (("on", ["--otlp", otlp.url]), ("off", [])):
+            workers[mode] = subprocess.Popen(
+                [sys.executable, __file__, "--telemetry-worker", *extra],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        try:
+            for proc in workers.values():
+                assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+            times: dict[str, list[float]] = {"on": [], "off": []}
+            for _ in range(0, requests, 50):
+                for mode, proc in workers.items():
+                    assert proc.stdin is not None and proc.stdout is not None
+                    proc.stdin.write("50\n")
+                    proc.stdin.flush()
+                    times[mode].extend(json.loads(proc.stdout.readline()))
+        finally:
+            for proc in workers.values():
+                assert proc.stdin is not None
+                proc.stdin.close()
+                proc.wait(60)
+        spans = otlp.wait_for(lambda spans: len(spans) > 0, timeout=30)
+    on50, onmean = figures(times["on"])
+    off50, offmean = figures(times["off"])
+    services = sorted({s.service for s in spans})
+    print(f"tracing off: p50 {off50:.3f} ms, mean {offmean:.3f} ms per request")
+    print(f"tracing on:  p50 {on50:.3f} ms, mean {onmean:.3f} ms per request ({len(spans)} spans from {services})")
+    print(
+        f"overhead: p50 {(on50 / off50 - 1) * 100:+.1f}%, mean {(onmean / offmean - 1) * 100:+.1f}% "
+        f"({on50 - off50:+.3f} ms per request; target < 5%)"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=1000, help="(d): requests per side")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--telemetry-only", action="store_true")
+    parser.add_argument("--telemetry-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--otlp", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    await bench_calls(args.calls, args.profile)
-    await bench_agent(args.steps)
+    if args.telemetry_worker:
+        await telemetry_worker(args.otlp)
+        return
+    if not args.telemetry_only:
+        await bench_calls(args.calls, args.profile)
+        await bench_agent(args.steps)
+    await anyio.to_thread.run_sync(bench_telemetry, args.requests)
 
 
 if __name__ == "__main__":
