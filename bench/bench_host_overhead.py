@@ -324,7 +324,7 @@ def bench_telemetry(requests: int) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--requests", type=int, default=1000, help="(d): requests per side")
