@@ -45,7 +45,7 @@ from k2_host.config import HostConfig
 from k2_host.context.policy import ContextPolicy, ContextView, policy_for
 from k2_host.context.spill import READ_RESULT, SpillStore, read_result_tool
 from k2_host.context.tokens import counter_for
-from k2_host.context.transcript import AssistantTurn, SessionStore, Transcript, UserTurn
+from k2_host.context.transcript import AssistantTurn, SessionStore, SQLSessionStore, Transcript, UserTurn
 from k2_host.engine.index import FolderIndexes
 from k2_host.knowledge import SEARCH as KNOWLEDGE_SEARCH
 from k2_host.knowledge import Knowledge
@@ -88,7 +88,7 @@ class Runtime:
         manager: ClientManager | None = None,
         middleware: Sequence[Middleware] = (),
         trajectories: TrajectoryStore | None = None,
-        sessions: SessionStore | None = None,
+        sessions: SQLSessionStore | None = None,
     ) -> None:
         self.config = config
         self.provider = provider
@@ -363,9 +363,12 @@ class Runtime:
         """A session's transcript: a Transcript as given, a stored one by id (new when unknown), or a fresh one."""
         if isinstance(session, Transcript):
             return session
-        if session is not None and session in self._open:  # the same turns as before: the context state holds
-            self._open.move_to_end(session)
-            return self._open[session]
+        cached = self._open.get(session) if session is not None else None
+        # The same turns as before (the context state holds) unless another host (a replica sharing the store)
+        # saved turns to the session, or deleted it, since: then its stamp moved and the session is read again.
+        if cached is not None and cached.stamp == await self.sessions.stamp(cached.session_id):
+            self._open.move_to_end(cached.session_id)
+            return cached
         transcript = await self.sessions.open(session)
         self._open[transcript.session_id] = transcript
         while len(self._open) > 64:
@@ -455,9 +458,10 @@ def build_runtime(config: HostConfig, **options: Any) -> Runtime:
 def open_sealer(config: HostConfig) -> Sealer:
     """How this configuration keeps data at rest: AES-256-GCM under the data key ring unless
     `storage.encrypt` is off; nothing to seal (and no key made) without a state dir, unless the learning
-    store is a PostgreSQL database."""
+    store or the session store is a PostgreSQL database."""
     learning = config.learning
-    if config.state_dir is None and learning.path is None and learning.store != "postgres":
+    shared = learning.store == "postgres" or config.sessions.store == "postgres"
+    if config.state_dir is None and learning.path is None and not shared:
         return PLAIN
     return sealer_for(config.storage.encrypt, config.storage.key_file)
 
@@ -476,8 +480,13 @@ def open_experience_store(config: HostConfig, sealer: Sealer | None = None) -> E
     return ExperienceStore(path, cfg.replay_capacity, sealer or open_sealer(config))
 
 
-def open_session_store(config: HostConfig, sealer: Sealer | None = None) -> SessionStore:
-    """The sessions of this configuration: `<state dir>/sessions.sqlite` (in memory without a state dir)."""
+def open_session_store(config: HostConfig, sealer: Sealer | None = None) -> SQLSessionStore:
+    """The sessions of this configuration: `<state dir>/sessions.sqlite` (in memory without a state dir), or
+    the PostgreSQL database of `learning.dsn` with `sessions.store: postgres`, for replicas to share."""
+    if config.sessions.store == "postgres":
+        from k2_host.context.sessions_pg import open_postgres_sessions
+
+        return open_postgres_sessions(config.learning, sealer or open_sealer(config))
     if config.state_dir is None:
         return SessionStore(None)
     return SessionStore(config.state_dir / "sessions.sqlite", sealer or open_sealer(config))

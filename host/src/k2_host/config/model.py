@@ -12,6 +12,7 @@ variables and the command line (`--set section.key=value` and the named flags), 
 | `agent`    | `K2_AGENT_*`  | the engines' budgets and limits |
 | `context`  | `K2_CONTEXT_*`| the context policy (which messages a model sees each step) |
 | `learning` | `K2_LEARNING_*`| trajectory recording (and the training layer) |
+| `sessions` | `K2_SESSIONS_*`| the session store (`k2_host.context.transcript`, `.sessions_pg`) |
 | `skills`   | `K2_SKILLS_*` | the skills layer (skill folders) |
 | `api`      | `K2_API_*`    | `k2 serve` (bind address) |
 | `storage`  | `K2_STORAGE_*`| encryption at rest |
@@ -150,6 +151,17 @@ class LearningConfig(BaseModel):
         return patterns
 
 
+class SessionsConfig(BaseModel):
+    """Where sessions (conversations) are kept (`k2_host.context.transcript`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    store: Literal["sqlite", "postgres"] = Field(
+        default="sqlite",
+        description="sqlite: <state dir>/sessions.sqlite (memory without a state dir); postgres: the database of "
+        "learning.dsn, schema learning.pg_schema (tables k2_sessions, k2_turns), which several hosts can share",
+    )
+
+
 class SkillsConfig(BaseModel):
     """Where skills come from (the skills layer reads it)."""
 
@@ -223,6 +235,7 @@ class HostConfig(BaseModel):
     agent: AgentConfig = Field(default_factory=AgentConfig)
     context: ContextConfig = Field(default_factory=ContextConfig)
     learning: LearningConfig = Field(default_factory=LearningConfig)
+    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
@@ -241,6 +254,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "agent": AgentConfig,
     "context": ContextConfig,
     "learning": LearningConfig,
+    "sessions": SessionsConfig,
     "skills": SkillsConfig,
     "api": ApiConfig,
     "storage": StorageConfig,

@@ -5,9 +5,12 @@ provider's opaque data that must travel back, usage) or a `ToolTurn` (the full `
 its size). What a model is sent each step is not the transcript itself: the context policy
 (`k2_host.context.policy`) turns the transcript into messages, cutting or leaving out what it decides.
 
-A `Transcript` belongs to a session. The runtime's `SessionStore` persists sessions (SQLite under the state
-dir, `sessions.sqlite`; in memory without a state dir): the turns of one request are written together at its
-end, so a crash loses at most the request in flight, never half of one.
+A `Transcript` belongs to a session. The runtime's session store persists sessions (`SessionStore`: SQLite
+under the state dir, `sessions.sqlite`, in memory without a state dir; `PostgresSessionStore` with
+`sessions.store: postgres`, for replicas to share): the turns of one request are written together at its end,
+so a crash loses at most the request in flight, never half of one. A transcript carries the store's `stamp`
+of the session (next turn seq, updated_at) from when it was read or saved; a host that keeps transcripts open
+compares it with `store.stamp(id)` to learn whether another host has saved turns since.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
@@ -28,6 +31,9 @@ from k2_host.llm.base import Message, ToolCall, Usage
 from k2_host.mcp.types import ToolResult
 from k2_host.sealing import PLAIN, Sealer
 from k2_host.storage import SQLiteFile
+
+if TYPE_CHECKING:
+    from k2_host.learning.store import Connection, Database
 
 
 class UserTurn(BaseModel):
@@ -84,6 +90,9 @@ logger = logging.getLogger(__name__)
 _TURN: TypeAdapter[UserTurn | AssistantTurn | ToolTurn] = TypeAdapter(Turn)
 
 
+Stamp = tuple[int, float]  # a session's next turn seq and its updated_at: what changes with every save
+
+
 class Transcript:
     """The turns of one session: the history from earlier requests, then the request in flight."""
 
@@ -92,6 +101,7 @@ class Transcript:
         self.turns: list[Turn] = list(turns)
         self.persistent = persistent  # opened from a SessionStore: each request's turns are saved there
         self._saved = len(self.turns)
+        self.stamp: Stamp | None = None  # the store's stamp of the session when these turns were read or saved
 
     @classmethod
     def from_messages(cls, messages: Sequence[Message], session_id: str | None = None) -> Transcript:
@@ -165,13 +175,19 @@ CREATE TABLE IF NOT EXISTS turns (
 """
 
 
-class SessionStore:
-    """Sessions in a SQLite file (or in memory when `path` is None)."""
+class SQLSessionStore:
+    """Sessions over a `Database`, in statements spelled for SQLite that `PostgresDatabase` maps for PostgreSQL:
+    `SessionStore` in a SQLite file, `PostgresSessionStore` (`k2_host.context.sessions_pg`) in a database
+    several hosts share.
 
-    def __init__(self, path: Path | None, sealer: Sealer = PLAIN) -> None:
-        self.db = SQLiteFile(path, _SCHEMA)
-        self.db.run(_add_owner_column)
-        self.sealer = sealer if path is not None else PLAIN  # (in memory: nothing at rest)
+    Saves from several writers (two replicas answering in one session at once) never overwrite each other:
+    each save appends after the session's last stored turn, in a transaction that holds the session's row
+    locked, and a transcript that finds turns it did not know about is read again in that transaction, so it
+    then holds every stored turn in their stored order."""
+
+    def __init__(self, db: Database, sealer: Sealer = PLAIN) -> None:
+        self.db = db
+        self.sealer = sealer
 
     def close(self) -> None:
         self.db.close()
@@ -179,8 +195,20 @@ class SessionStore:
     async def open(self, session_id: str | None = None) -> Transcript:
         """The session's transcript (empty, and new, when it does not exist yet)."""
         sid = check_session_id(session_id) if session_id else new_session_id()
-        turns = await self.db.arun(lambda con: _load(con, sid, self.sealer))
-        return Transcript(sid, turns, persistent=True)
+
+        def read(con: Connection) -> tuple[list[Turn], Stamp | None]:
+            stamp = _stamp(con, sid)  # first: a save between the two reads shows as a stamp that moved
+            return _load(con, sid, self.sealer), stamp
+
+        turns, stamp = await self.db.arun(read)
+        transcript = Transcript(sid, turns, persistent=True)
+        transcript.stamp = stamp
+        return transcript
+
+    async def stamp(self, session_id: str) -> Stamp | None:
+        """What a transcript read now would have as its `stamp` (None: no such session); cheap, by index."""
+        sid = check_session_id(session_id)
+        return await self.db.arun(lambda con: _stamp(con, sid))
 
     async def create(self, owner: str) -> SessionInfo:
         """A new, empty session that belongs to `owner` (its id chosen here, never by the caller)."""
@@ -200,32 +228,43 @@ class SessionStore:
         return self._info(found[0]) if found else None
 
     async def save(self, transcript: Transcript) -> int:
-        """Write the turns added since the last save, all together; returns how many."""
+        """Write the turns added since the last save, all together, after the last stored one; returns how many."""
         new = transcript.unsaved()
         if not new:
             return 0
         sid = transcript.session_id
-        base = len(transcript.turns) - len(new)
-        seal = self.sealer.seal_text
-        rows = [(t.kind, seal(t.model_dump_json(), _where(sid, base + i))) for i, t in enumerate(new)]
+        sealer = self.sealer
         first = next((t.text for t in transcript.turns if isinstance(t, UserTurn)), "")[:80]
-        title = seal(first, _where(sid)) if first else ""
+        title = sealer.seal_text(first, _where(sid)) if first else ""
+        known = transcript.stamp[0] if transcript.stamp is not None else 0
+        texts = [t.model_dump_json() for t in new]
 
-        def write(con: sqlite3.Connection) -> None:
+        def write(con: Connection) -> tuple[Stamp, list[Turn] | None]:
             now = time.time()
-            con.execute(
-                "INSERT INTO sessions(id, created_at, updated_at, title) VALUES (?, ?, ?, ?) "
+            con.execute(  # in PostgreSQL this locks the session's row: other writers wait for this transaction
+                "INSERT INTO sessions AS s (id, created_at, updated_at, title) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, "
-                "title = CASE WHEN sessions.title = '' THEN excluded.title ELSE sessions.title END",
+                "title = CASE WHEN s.title = '' THEN excluded.title ELSE s.title END",
                 (sid, now, now, title),
             )
+            start = _next_seq(con, sid)
             con.executemany(
-                "INSERT OR REPLACE INTO turns(session_id, seq, kind, data) VALUES (?, ?, ?, ?)",
-                [(sid, base + i, kind, data) for i, (kind, data) in enumerate(rows)],
+                "INSERT INTO turns(session_id, seq, kind, data) VALUES (?, ?, ?, ?)",
+                [
+                    (sid, start + i, t.kind, sealer.seal_text(text, _where(sid, start + i)))
+                    for i, (t, text) in enumerate(zip(new, texts, strict=True))
+                ],
             )
+            # Another writer saved turns this transcript lacks (or deleted the session): read it all again.
+            fresh = None if start == known else _load(con, sid, sealer)
+            return (start + len(new), now), fresh
 
-        await self.db.atransaction(write)
+        stamp, fresh = await self.db.atransaction(write)
+        if fresh is not None:
+            logger.info("session %s: another writer saved turns meanwhile; read again", sid)
+            transcript.turns = fresh
         transcript.mark_saved()
+        transcript.stamp = stamp
         return len(new)
 
     async def list(self, limit: int = 50, *, owner: str | None = None) -> list[SessionInfo]:
@@ -246,7 +285,7 @@ class SessionStore:
         if not sealer.encrypting:
             return 0
 
-        def work(con: sqlite3.Connection) -> int:
+        def work(con: Connection) -> int:
             done = 0
             for sid, title in con.execute("SELECT id, title FROM sessions WHERE title != ''").fetchall():
                 if not sealer.is_current(title):
@@ -266,11 +305,20 @@ class SessionStore:
     async def delete(self, session_id: str) -> bool:
         sid = check_session_id(session_id)
 
-        def work(con: sqlite3.Connection) -> bool:
+        def work(con: Connection) -> bool:
             con.execute("DELETE FROM turns WHERE session_id = ?", (sid,))
             return con.execute("DELETE FROM sessions WHERE id = ?", (sid,)).rowcount > 0
 
         return await self.db.atransaction(work)
+
+
+class SessionStore(SQLSessionStore):
+    """Sessions in a SQLite file (or in memory when `path` is None)."""
+
+    def __init__(self, path: Path | None, sealer: Sealer = PLAIN) -> None:
+        db = SQLiteFile(path, _SCHEMA)
+        db.run(_add_owner_column)
+        super().__init__(db, sealer if path is not None else PLAIN)  # (in memory: nothing at rest)
 
 
 _LIST = (
@@ -285,13 +333,22 @@ def _add_owner_column(con: sqlite3.Connection) -> None:
         con.execute("ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
 
 
+def _next_seq(con: Connection, sid: str) -> int:
+    return int(con.execute("SELECT COALESCE(max(seq) + 1, 0) FROM turns WHERE session_id = ?", (sid,)).fetchone()[0])
+
+
+def _stamp(con: Connection, sid: str) -> Stamp | None:
+    row = con.execute("SELECT updated_at FROM sessions WHERE id = ?", (sid,)).fetchone()
+    return None if row is None else (_next_seq(con, sid), float(row[0]))
+
+
 def _where(sid: str, seq: int | None = None) -> str:
     return f"sessions/{sid}/title" if seq is None else f"sessions/{sid}/turn/{seq}"
 
 
-def _load(con: sqlite3.Connection, sid: str, sealer: Sealer) -> list[Turn]:
+def _load(con: Connection, sid: str, sealer: Sealer) -> list[Turn]:
     out: list[Turn] = []
-    for seq, data in con.execute("SELECT seq, data FROM turns WHERE session_id = ? ORDER BY seq", (sid,)):
+    for seq, data in con.execute("SELECT seq, data FROM turns WHERE session_id = ? ORDER BY seq", (sid,)).fetchall():
         try:
             out.append(_TURN.validate_json(sealer.open_text(data, _where(sid, seq))))
         except ValidationError:  # written by another version: skipped, and said in the log
