@@ -33,7 +33,7 @@ from psycopg import sql
 from tests.host.pg_support import PostgresServer, postgres_server
 from tests.host.redis_support import redis_server
 from tests.host.scripted_llm import Turn, scripted_llm, tool_call
-from tests.host.serve_support import served
+from tests.host.serve_support import model_env, served
 
 pytestmark = pytest.mark.anyio
 
@@ -215,19 +215,14 @@ async def test_a_session_started_on_one_replica_continues_on_the_other(pg: Postg
     dsn = pg.create_database("replicas")
     with redis_server(tmp_path) as redis:
         async with scripted_llm(script) as llm:
-            env = {
-                **os.environ,
-                "K2_LLM_PROVIDER": "openai",
-                "K2_LLM_BASE_URL": llm.base_url,
-                "K2_LLM_MODEL": "scripted-model",
-                "K2_LLM_API_KEY": "sk-test",
-                "K2_LLM_MAX_RETRIES": "0",
-                "K2_SESSIONS_STORE": "postgres",
-                "K2_LEARNING_STORE": "postgres",
-                "K2_LEARNING_DSN": dsn,
-                "K2_CACHE_REDIS_URL": redis.url,
-                "K2_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),  # one key for both, as a Secret would
-            }
+            env = model_env(
+                llm.base_url,
+                K2_SESSIONS_STORE="postgres",
+                K2_LEARNING_STORE="postgres",
+                K2_LEARNING_DSN=dsn,
+                K2_CACHE_REDIS_URL=redis.url,
+                K2_DATA_KEY=base64.b64encode(os.urandom(32)).decode(),  # one key for both, as a Secret would
+            )
             args = ("--root", str(root))
 
             def run() -> dict[str, Any]:
