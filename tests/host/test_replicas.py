@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import itertools
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -291,3 +292,44 @@ async def test_a_session_started_on_one_replica_continues_on_the_other(pg: Postg
     finally:
         store.close()
     assert ratings == [["bad"], ["good"]]
+
+
+async def test_rotating_the_data_key_seals_postgres_sessions_again(
+    pg: PostgresServer, schema: str, tmp_path: Path
+) -> None:
+    keys = tmp_path / "data-keys.json"
+    ring = KeyRing.load(keys, create=True)
+    store = PostgresSessionStore(pg.dsn(), Sealer(ring), schema=schema)
+    try:
+        t = await store.open("ops")
+        t.add(UserTurn(text=f"the code is {SECRET}"))
+        t.add(AssistantTurn(text="noted"))
+        await store.save(t)
+    finally:
+        store.close()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "K2_DATA_KEY"},
+        "K2_SESSIONS_STORE": "postgres",
+        "K2_LEARNING_DSN": pg.dsn(),
+        "K2_LEARNING_PG_SCHEMA": schema,
+        "K2_STORAGE_KEY_FILE": str(keys),
+    }
+    with anyio.fail_after(120):
+        done = await anyio.run_process(
+            [sys.executable, "-m", "k2_host", "--state-dir", str(tmp_path / "state"), "keys", "rotate-data"],
+            env=env,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr.decode()
+    assert "sealed again: 3 sessions" in done.stderr.decode()  # two turns and the title
+    rotated = KeyRing.load(keys, create=False)
+    assert rotated.current != ring.current
+    only_new = KeyRing({rotated.current: rotated.keys[rotated.current]}, rotated.current)  # the old key gone
+    store = PostgresSessionStore(pg.dsn(), Sealer(only_new), schema=schema)
+    try:
+        assert [getattr(turn, "text", None) for turn in (await store.open("ops")).turns] == [
+            f"the code is {SECRET}",
+            "noted",
+        ]
+    finally:
+        store.close()

@@ -17,10 +17,9 @@ from k2_host.api.roles import ROLES
 from k2_host.api.serve import Tls, api_files, serve
 from k2_host.cli.context import CliContext
 from k2_host.context.spill import SpillStore
-from k2_host.context.transcript import SessionStore
 from k2_host.errors import ConfigError
 from k2_host.learning.store import SQLTrajectoryStore, open_trajectory_store
-from k2_host.runtime import build_runtime
+from k2_host.runtime import build_runtime, open_session_store
 from k2_host.sealing import ENV_KEY, KeyRing, Sealer, default_key_file
 
 
@@ -118,7 +117,7 @@ async def _rotate_data(ctx: CliContext, audit: AuditLog) -> int:
     new = ring.rotate()
     sealer = Sealer(ring)
     state = config.state_dir or paths.state_dir()
-    sessions = SessionStore(state / "sessions.sqlite", sealer)
+    sessions = open_session_store(config.model_copy(update={"state_dir": state}), sealer)  # SQLite or PostgreSQL
     trajectories = open_trajectory_store(config.learning, state, sealer)
     try:
         counts = {
