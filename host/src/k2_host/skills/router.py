@@ -3,7 +3,8 @@
 A small classifier (multinomial logistic regression, scikit-learn) over two views of a request: its sentence
 embedding (all-MiniLM-L6-v2, as everywhere offline) and TF-IDF weights of its words, word pairs and character
 3-5-grams (the words users say: "jwt", "cron", "regex", "lockfile", "%E2%9C%93"), with markers for a URL, the
-file types named and quoted text. It is trained on each skill's description (whole and per sentence), the
+file types named and quoted text. It is trained on each skill's description (whole, per sentence and per
+"Use when" clause), the
 queries of its shipped examples (`assets/examples.json`), and labelled requests (`teach`): the ones shipped with
 the host (`triggers.jsonl`, the dev half of the trigger set in `bench/skills_triggers/`; the held-out half is
 never trained on) and what the training layer replays from trajectories. Requests labelled "no skill" (near
@@ -28,7 +29,9 @@ from k2_host.skills.model import Skill
 Embed = Callable[[list[str]], Awaitable[np.ndarray | None]]
 
 NONE = "__none__"
-THRESHOLD = 0.16  # chosen by cross-validation on the trigger set's dev half (bench/bench_skill_router.py)
+THRESHOLD = 0.18  # chosen by cross-validation on the trigger set's dev half (bench/bench_skill_router.py)
+NONE_WEIGHT = 2.0  # a taught "no skill" request counts twice (unless weights are given): near misses are rarer
+CLAUSE_WEIGHT = 0.5  # each "Use when ..." clause of a description, a short training text of its own
 TFIDF_WEIGHT = 1.0
 C = 128.0
 _URL = re.compile(r"https?://\S+")
@@ -56,6 +59,15 @@ class Route:
 
 def _sentences(text: str) -> list[str]:
     return [x for x in re.split(r"(?<=[.!?])\s+", text) if len(x.split()) >= 3]
+
+
+def _clauses(text: str) -> list[str]:
+    """The situations a description's "Use when ..." sentence lists, one text each (3 words or more)."""
+    m = re.search(r"Use (?:it )?when (.*)", text)
+    if not m:
+        return []
+    parts = re.split(r",\s*(?:or\s+)?|;\s*|\s+or\s+", m.group(1))
+    return [x.strip(" .") for x in parts if len(x.split()) >= 3]
 
 
 def _examples(skill: Skill) -> list[str]:
@@ -102,6 +114,8 @@ class SkillRouter:
         for s in self.skills:
             for text in [s.description, *(_sentences(s.description) if len(_sentences(s.description)) > 1 else [])]:
                 self._add(text, s.name)
+            for text in _clauses(s.description):
+                self._add(text, s.name, CLAUSE_WEIGHT)
             for q in _examples(s):
                 self._add(q, s.name)
         self._clf: Any = None
@@ -114,13 +128,14 @@ class SkillRouter:
         self._weights.append(weight)
 
     def teach(self, pairs: Sequence[tuple[str, str | None]], weights: Sequence[float] | None = None) -> int:
-        """Add (request, skill name or None) examples, each with a weight (1 unless given); returns how many were
-        used (unknown names are skipped)."""
+        """Add (request, skill name or None) examples, each with a weight (unless given: 1, NONE_WEIGHT for None);
+        returns how many were used (unknown names are skipped)."""
         used = 0
         for n, (query, name) in enumerate(pairs):
             if name is not None and name not in self._by_name:
                 continue
-            self._add(query, name or NONE, 1.0 if weights is None else float(weights[n]))
+            default = 1.0 if name else NONE_WEIGHT
+            self._add(query, name or NONE, default if weights is None else float(weights[n]))
             used += 1
         self._ready = False
         return used
