@@ -272,3 +272,7 @@ async def test_the_cli_serves_its_metrics_on_loopback_while_a_command_runs(tmp_p
     taken = parser().parse_args(["--config", str(config), "--metrics-port", str(port), "ask", "hi"])
     with pytest.raises(ConfigError, match=f"--metrics-port {port}: cannot listen"):
         CliContext(taken).runtime(use_knowledge=False)
+    for bad in ("-1", "70000"):
+        out_of_range = parser().parse_args(["--config", str(config), "--metrics-port", bad, "ask", "hi"])
+        with pytest.raises(ConfigError, match=f"--metrics-port {bad}: a port is 0-65535"):
+            CliContext(out_of_range).runtime(use_knowledge=False)

@@ -7,6 +7,7 @@ import os
 import queue
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -26,7 +27,7 @@ def served(
     *,
     global_args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
-    verify: object = True,
+    verify: ssl.SSLContext | bool = True,
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     command = [sys.executable, "-m", "k2_host", "--state-dir", str(state), *global_args, "serve", "--port", "0"]
     proc = subprocess.Popen(
@@ -47,7 +48,7 @@ def served(
             log.append(line)
             if found := URL.search(line):
                 url = found.group(1)
-        with httpx.Client(base_url=url, timeout=60, verify=verify) as c:  # type: ignore[arg-type]
+        with httpx.Client(base_url=url, timeout=60, verify=verify) as c:
             while c.get("/readyz").status_code == 503:
                 pass
         yield url, proc

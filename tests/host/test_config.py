@@ -228,3 +228,18 @@ def test_the_hosts_own_settings_never_reach_a_stdio_server(monkeypatch: pytest.M
     monkeypatch.setenv("K2_DB_MAX_ROWS", "5")
     env = server_environment({})
     assert not [k for k, v in env.items() if v == "host-only"] and env["K2_DB_MAX_ROWS"] == "5"
+
+
+def test_telemetry_settings_are_checked_and_tracing_is_off_without_an_endpoint(tmp_path: Path) -> None:
+    env = {"K2_TELEMETRY_OTLP_ENDPOINT": "http://127.0.0.1:4318", "K2_TELEMETRY_SAMPLE_RATIO": "0.25"}
+    cfg = load_host_config(None, root=tmp_path, env=env)
+    assert (cfg.telemetry.otlp_endpoint, cfg.telemetry.sample_ratio) == ("http://127.0.0.1:4318", 0.25)
+    for var, bad in (
+        ("K2_TELEMETRY_OTLP_ENDPOINT", "collector:4318"),
+        ("K2_TELEMETRY_OTLP_ENDPOINT", "file:///etc/passwd"),
+        ("K2_TELEMETRY_SAMPLE_RATIO", "2"),
+        ("K2_TELEMETRY_SERVICE_NAME", "k" * 201),
+    ):
+        with pytest.raises(ConfigError, match=var):
+            load_host_config(None, root=tmp_path, env={var: bad})
+    assert load_host_config(None, root=tmp_path, env={}).telemetry.otlp_endpoint is None

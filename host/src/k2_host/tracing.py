@@ -104,10 +104,6 @@ def setup_tracing(
         return _active
 
 
-def active() -> Tracing | None:
-    return _active
-
-
 def server_environment() -> dict[str, str]:
     """What a stdio server the host starts needs to export its spans where the host's go."""
     if _active is None:

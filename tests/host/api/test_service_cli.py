@@ -84,49 +84,26 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 @pytest.mark.slow  # a real `k2 serve` process with its runtime
 def test_serve_over_tls_answers_https_only_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    import queue
-    import re
-    import signal
     import ssl
-    import threading
 
     import httpx
+
+    from tests.host.serve_support import served
 
     state = tmp_path / "state"
     key = json.loads(k2(state, "--json", "keys", "create", "--role", "viewer", "--name", "probe").stdout)["key"]
     cert, private = self_signed(tmp_path)
     tls = ("--tls-cert", str(cert), "--tls-key", str(private))
-    proc = subprocess.Popen(
-        [*(sys.executable, "-m", "k2_host", "--state-dir", str(state), "serve", "--port", "0"), *tls],
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stderr is not None
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
-    try:
-        url = None
-        while url is None:
-            line = lines.get(timeout=120)
-            if found := re.search(r"(https://127\.0\.0\.1:\d+)/v1", line):
-                url = found.group(1)
-        with httpx.Client(base_url=url, verify=ssl.create_default_context(cafile=str(cert)), timeout=60) as c:
-            ready = c.get("/readyz")
-            while ready.status_code == 503:
-                ready = c.get("/readyz")
-            assert ready.status_code == 200
+    trusted = ssl.create_default_context(cafile=str(cert))
+    # served() waits for /readyz over HTTPS, then stops the server with SIGTERM and checks that uvicorn shut
+    # down gracefully and re-raised the signal (the exit says SIGTERM, as services expect)
+    with served(state, tls, verify=trusted) as (url, _):
+        assert url.startswith("https://")
+        with httpx.Client(base_url=url, verify=trusted, timeout=60) as c:
+            assert c.get("/readyz").status_code == 200
             assert c.get("/v1/models", headers={"Authorization": f"Bearer {key}"}).json()["data"][0]["id"] == "k2"
         with pytest.raises(httpx.HTTPError):  # plain HTTP on the TLS port gets no answer
             httpx.get(url.replace("https://", "http://") + "/healthz", timeout=10).raise_for_status()
-        proc.send_signal(signal.SIGTERM)
-        # uvicorn shuts down gracefully, then re-raises the signal: the exit says SIGTERM, as services expect
-        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
     audit = k2(state, "audit", "verify")
     assert audit.returncode == 0, audit.stdout + audit.stderr
     records = [json.loads(line) for line in (state / "api" / "audit.jsonl").read_text().splitlines()]

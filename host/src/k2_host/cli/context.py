@@ -46,6 +46,9 @@ class CliContext:
         )
 
     def runtime(self, *, extra_roots: Sequence[Path] = (), **options: Any) -> Runtime:
+        port = getattr(self.args, "metrics_port", None)
+        if port is not None and not 0 <= port <= 65535:
+            raise ConfigError(f"--metrics-port {port}: a port is 0-65535 (0: any free port)")
         approve = prompts.approve_all if self.args.yes else prompts.ask_approval if self.interactive else None
         rt = build_runtime(
             self.config(extra_roots=extra_roots),
@@ -54,10 +57,7 @@ class CliContext:
             elicit=prompts.elicit if self.interactive and not self.args.yes else None,
             **options,
         )
-        port = getattr(self.args, "metrics_port", None)
         if port is not None and not self._metrics_served:  # the first runtime of the command is the one scraped
-            if not 0 <= port <= 65535:
-                raise ConfigError(f"--metrics-port {port}: a port is 0-65535 (0: any free port)")
             metrics = ApiMetrics.for_runtime(rt)
             try:
                 bound = metrics.serve(port)
