@@ -177,10 +177,12 @@ def test_k2_feedback_and_learn_train_change_the_next_answer(tmp_path: Path) -> N
     nowhere = tmp_path / "no-such-folder" / "dpo.jsonl"
     lost = k2("learn", "export", "--sft", str(sft), "--dpo", str(nowhere), cwd=root, env=env)
     assert lost.returncode == 2 and "Traceback" not in lost.stderr, lost.stderr
-    assert lost.stderr.splitlines()[-1] == f"k2: cannot write {nowhere}: No such file or directory"
+    # (the line is looked for, not taken as the last: the embedding model, loading in the background, may log a
+    # warning of its own while the process exits)
+    assert f"k2: cannot write {nowhere}: No such file or directory" in lost.stderr.splitlines()
     folder = tmp_path / "a-folder"
     folder.mkdir()
     fresh = tmp_path / "fresh.jsonl"
     taken = k2("learn", "export", "--sft", str(fresh), "--dpo", str(folder), cwd=root, env=env)
-    assert taken.returncode == 2 and taken.stderr.splitlines()[-1] == f"k2: cannot write {folder}: Is a directory"
+    assert taken.returncode == 2 and f"k2: cannot write {folder}: Is a directory" in taken.stderr.splitlines()
     assert sft.read_text() == kept and not fresh.exists() and list(tmp_path.glob("*.tmp")) == []
