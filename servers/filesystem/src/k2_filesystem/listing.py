@@ -7,13 +7,14 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable
 from operator import itemgetter
 from typing import Any, Literal, get_args
 
 import pathspec
 import regex
 
+from k2_filesystem.dircache import DirectoryCache, Row
 from k2_filesystem.errors import FsError, NotFound, WrongKind
 from k2_filesystem.files import iso, kind_of
 from k2_filesystem.models import (
@@ -76,6 +77,44 @@ _SORT_KEYS: dict[str, Any] = {
 }
 
 
+def _entries(fd: int, seen: list[Row]) -> Generator[Row]:
+    """The open directory's entries with their kinds, each also added to `seen`. The kind comes from the
+    directory entry's own type (no stat call) when it tells; an entry removed before it could be stat'ed is
+    left out."""
+    with os.scandir(fd) as it:
+        for entry in it:
+            if entry.is_file(follow_symlinks=False):
+                kind: Kind = "file"
+            elif entry.is_dir(follow_symlinks=False):
+                kind = "directory"
+            elif entry.is_symlink():
+                kind = "symlink"
+            else:
+                try:
+                    kind = kind_of(entry.stat(follow_symlinks=False).st_mode)
+                except OSError:
+                    continue
+            row = (entry.name, kind)
+            seen.append(row)
+            yield row
+
+
+def _keep(rows: Iterable[Row], skip_hidden: bool, denied: Denied | None, max_entries: int) -> tuple[list[Row], bool]:
+    """The rows a listing shows (hidden names unless asked for, denied ones never), at most `max_entries`; and
+    whether there were more."""
+    if not skip_hidden and denied is None and isinstance(rows, list):
+        return rows[:max_entries], len(rows) > max_entries
+    kept: list[Row] = []
+    for row in rows:
+        name = row[0]
+        if (skip_hidden and name[0] == ".") or (denied is not None and denied(name)):
+            continue
+        if len(kept) >= max_entries:
+            return kept, True
+        kept.append(row)
+    return kept, False
+
+
 def list_directory(
     loc: Located,
     *,
@@ -87,69 +126,95 @@ def list_directory(
     max_entries: int,
     details: bool = True,
     denied: Denied | None = None,
+    cache: DirectoryCache | None = None,
 ) -> tuple[dict[str, Any], str]:
     """A `DirectoryListing` as JSON fields (entries sorted and paged), and the same page as text lines. Only
     the entries of the page are stat'ed, unless the sort key needs every one's size or time; with
-    `details=False` kinds come from the directory itself and nothing is stat'ed. (A hot path: a listing of
-    thousands of entries is common, so the loops below avoid a call or an object per entry where they can.)"""
+    `details=False` kinds come from the directory itself and nothing is stat'ed. The names and kinds of a
+    directory read whole are kept in `cache` and reused while the directory is unchanged. (A hot path: a
+    listing of thousands of entries is common, so the loops below avoid a call or an object per entry where
+    they can.)"""
     fd = _open_dir(loc)
-    rows: list[tuple[str, Kind, os.stat_result | None]] = []
-    capped = False
-    need_stat = sort in ("size", "mtime")
-    skip_hidden = not include_hidden
     try:
-        with os.scandir(fd) as it:
-            for entry in it:
-                name = entry.name
-                if (skip_hidden and name[0] == ".") or (denied is not None and denied(name)):
-                    continue
-                if len(rows) >= max_entries:
-                    capped = True
-                    break
-                # The kind from the directory entry's own type (no stat call) when it tells.
-                if entry.is_file(follow_symlinks=False):
-                    kind: Kind | None = "file"
-                elif entry.is_dir(follow_symlinks=False):
-                    kind = "directory"
-                elif entry.is_symlink():
-                    kind = "symlink"
-                else:
-                    kind = None
-                st = None
-                if need_stat or kind is None:
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if kind is None:
-                        kind = kind_of(st.st_mode)
-                rows.append((name, kind, st))
-        rows.sort(key=_SORT_KEYS[sort], reverse=descending)
-        window = rows[offset : offset + limit]
-        if details:
-            page: list[dict[str, Any]] = []
-            for name, _, st in window:
-                try:
-                    page.append(_entry(name, st or os.stat(name, dir_fd=fd, follow_symlinks=False), fd))
-                except OSError:
-                    continue  # removed since the directory was read
-            lines = [_entry_line(e) for e in page]
+        st = os.fstat(fd) if cache is not None else None
+        listed = cache.get(st) if cache is not None and st is not None else None
+        # A names-only answer not sorted by size or time depends on the entries alone.
+        shared = not details and sort not in ("size", "mtime")
+        view_key = (loc.display, loc.shown, sort, descending, offset, limit, include_hidden, max_entries)
+        if listed is not None and shared and (view := listed.views.get(view_key)) is not None:
+            return view
+        if listed is not None:
+            rows, capped = _keep(listed.rows, not include_hidden, denied, max_entries)
         else:
-            page = [{"name": name, "kind": kind} for name, kind, _ in window]
-            tags = KIND_TAGS
-            lines = [tags[kind] + name for name, kind, _ in window]
+            started = cache.clock() if cache is not None else 0
+            seen: list[Row] = []
+            entries = _entries(fd, seen)
+            try:
+                rows, capped = _keep(entries, not include_hidden, denied, max_entries)
+            finally:
+                entries.close()  # the directory stream, when the listing stopped at the cap
+            if cache is not None and st is not None and not capped:
+                listed = cache.put(fd, st, started, seen)
+        view = _page(
+            loc, fd, rows, capped, sort=sort, descending=descending, offset=offset, limit=limit, details=details
+        )
     finally:
         os.close(fd)
+    if listed is not None and shared:
+        listed.keep_view(view_key, view)
+    return view
+
+
+def _page(
+    loc: Located,
+    fd: int,
+    rows: list[Row],
+    capped: bool,
+    *,
+    sort: SortKey,
+    descending: bool,
+    offset: int,
+    limit: int,
+    details: bool,
+) -> tuple[dict[str, Any], str]:
+    """The listing's page of `rows` (entries of the open directory `fd`): its JSON fields and its text."""
+    if sort in ("size", "mtime"):
+        stated: list[tuple[str, Kind, os.stat_result]] = []
+        for name, kind in rows:
+            try:
+                stated.append((name, kind, os.stat(name, dir_fd=fd, follow_symlinks=False)))
+            except OSError:
+                continue  # removed since the directory was read
+        stated.sort(key=_SORT_KEYS[sort], reverse=descending)
+        total = len(stated)
+        window: list[tuple[str, Kind]] = [(name, kind) for name, kind, _ in stated[offset : offset + limit]]
+        stats: list[os.stat_result | None] = [st for _, _, st in stated[offset : offset + limit]]
+    else:
+        total = len(rows)
+        window = sorted(rows, key=_SORT_KEYS[sort], reverse=descending)[offset : offset + limit]
+        stats = [None] * len(window)
+    if details:
+        page: list[dict[str, Any]] = []
+        for (name, _), st in zip(window, stats, strict=True):
+            try:
+                page.append(_entry(name, st or os.stat(name, dir_fd=fd, follow_symlinks=False), fd))
+            except OSError:
+                continue  # removed since the directory was read
+        lines = [_entry_line(e) for e in page]
+    else:
+        page = [{"name": name, "kind": kind} for name, kind in window]
+        tags = KIND_TAGS
+        lines = [tags[kind] + name for name, kind in window]
     end = offset + len(window)
-    more = end < len(rows)
+    more = end < total
     if more:
-        lines.append(f"[{len(rows) - end} more; call again with offset={end}]")
+        lines.append(f"[{total - end} more; call again with offset={end}]")
     elif capped:
         lines.append("[the directory has more entries than this server reads in one listing]")
     fields = {
         "path": loc.shown,
         "entries": page,
-        "total": len(rows),
+        "total": total,
         "offset": offset,
         "next_offset": end if more else None,
         "truncated": more or capped,

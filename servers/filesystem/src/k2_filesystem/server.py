@@ -35,6 +35,7 @@ from pydantic import Field
 
 from k2_filesystem import listing, writing
 from k2_filesystem.config import FilesystemSettings, parse_args
+from k2_filesystem.dircache import DirectoryCache
 from k2_filesystem.editing import Edit
 from k2_filesystem.errors import FsError, os_errors
 from k2_filesystem.lean import LeanResults, lean_result
@@ -85,6 +86,7 @@ class FilesystemService:
         self.settings = settings
         self.sandbox = Sandbox([make_root(p) for p in settings.roots], settings.deny)
         self.client_roots = ClientRoots(self.sandbox.roots)
+        self.listings = DirectoryCache()
 
     async def roots(self, ctx: Context[Any] | None) -> list[Root]:
         if ctx is None:
@@ -281,6 +283,7 @@ def build_server(settings: FilesystemSettings) -> MCPServer[Any]:
                 max_entries=s.max_walk_entries,
                 details=details,
                 denied=svc.denied_below(loc),
+                cache=svc.listings,
             ),
         )
         return lean_result([TextContent(type="text", text=text)], result)
