@@ -12,8 +12,8 @@ One request is one trace:
                 └─ tools/call <tool>       SERVER (in the server's process: its spans join this trace)
 
 Prompts, answers and tool arguments are not recorded (they may hold secrets); names, ids, counts and outcomes
-are. Export is OTLP over HTTP with a batching processor, so a span costs the request a few microseconds and the
-export happens off the call path. The stdio servers the host starts are given the same endpoint
+are. Export is OTLP over HTTP (JSON by default, `k2_shared.otlp`) with a batching processor, so the export
+happens off the call path. The stdio servers the host starts are given the same endpoint
 (`server_environment`), so their spans reach the same collector.
 
 With no endpoint nothing is installed and no middleware is added: tracing off costs nothing.
@@ -27,6 +27,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from k2_shared.otlp import OtlpConfigError, span_exporter
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
@@ -41,6 +42,7 @@ from k2_host.agent.middleware import (
     ToolNext,
     ToolStepContext,
 )
+from k2_host.errors import ConfigError
 from k2_host.llm.base import LLMResponse
 from k2_host.mcp.types import ToolResult
 from k2_host.results import AgentResult
@@ -85,19 +87,22 @@ def setup_tracing(
             if _active.endpoint != endpoint:
                 logger.warning("tracing already exports to %s; %s is not used", _active.endpoint, endpoint)
             return _active
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
+        try:
+            exporter = span_exporter(f"{endpoint}/v1/traces")
+        except OtlpConfigError as exc:
+            raise ConfigError(f"telemetry: {exc}") from None
         provider = TracerProvider(
             resource=Resource.create(
                 {"service.name": service_name or os.environ.get("OTEL_SERVICE_NAME") or AGENT_NAME}
             ),
             sampler=ParentBased(TraceIdRatioBased(sample_ratio)),
         )
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")))
+        provider.add_span_processor(BatchSpanProcessor(exporter))
         trace.set_tracer_provider(provider)
         _active = Tracing(endpoint=endpoint, tracer=provider.get_tracer("k2_host"), provider=provider)
         logger.info("tracing: exporting spans over OTLP/HTTP to %s", endpoint)

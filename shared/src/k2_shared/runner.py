@@ -14,6 +14,7 @@ from mcp.server._otel import OpenTelemetryMiddleware  # the SDK's span middlewar
 from k2_shared.auth import AuthConfigError
 from k2_shared.http import build_http_app, serve_http
 from k2_shared.logs import configure_logging
+from k2_shared.otlp import OtlpConfigError
 from k2_shared.settings import ServerSettings
 from k2_shared.stdio import serve_stdio
 from k2_shared.telemetry import Telemetry, ToolMetricsMiddleware, setup_telemetry
@@ -45,7 +46,10 @@ def settle_heap() -> None:
 def run_server(prog: str, settings: ServerSettings, build: Callable[[], MCPServer[Any]]) -> None:
     """Configure logging and telemetry, build the server and serve it until EOF (stdio) or a signal (HTTP)."""
     configure_logging(settings.log_level)
-    telemetry = setup_telemetry(prog, settings.otlp_endpoint)
+    try:
+        telemetry = setup_telemetry(prog, settings.otlp_endpoint)
+    except OtlpConfigError as exc:
+        raise SystemExit(f"{prog}: {exc}") from None
     server = build()
     instrument(server, telemetry)
     settle_heap()

@@ -30,6 +30,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import REGISTRY, generate_latest
 
+from k2_shared.otlp import span_exporter
+
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
@@ -102,11 +104,10 @@ def setup_telemetry(service_name: str, otlp_endpoint: str | None = None) -> Tele
         readers: list[MetricReader] = [PrometheusMetricReader()]
         if endpoint:
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             base = endpoint.rstrip("/")
             tracer_provider = TracerProvider(resource=resource)
-            tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces")))
+            tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter(f"{base}/v1/traces")))
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{base}/v1/metrics")))
             trace.set_tracer_provider(tracer_provider)
             logger.info("exporting telemetry over OTLP", extra={"endpoint": base})
