@@ -389,3 +389,36 @@ def test_the_learning_benchmark_builds_its_tasks_from_installed_third_party_file
     ours = [p for p in sources if repo in p.resolve().parents and (repo / ".venv") not in p.resolve().parents]
     assert sources and all(p.is_file() for p in sources) and not ours  # installed packages, not our files
     assert [t.id for t in build_tasks()] == [t.id for t in tasks]  # the same list every time
+
+
+LOAD_AT_EXIT = """
+import logging, sys, threading
+from k2_host.rag.embeddings import LazyEmbedder
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+main = threading.main_thread()
+
+def fail_after_main_ends():
+    main.join()  # the script has ended: the interpreter is shutting down
+    raise RuntimeError("can't register atexit after shutdown")  # what the model's loader then hits
+
+def fail_now():
+    raise OSError("no weights here")
+
+lazy = LazyEmbedder(fail_after_main_ends if sys.argv[1] == "exit" else fail_now)
+lazy.preload()
+threading.Thread(target=lazy._done.wait).start()  # not a daemon: the exit waits until the load has failed
+"""
+
+
+@pytest.mark.parametrize(("when", "warned"), [("exit", False), ("now", True)])
+def test_a_model_load_cut_short_by_the_process_exiting_is_not_reported_as_a_missing_model(
+    when: str, warned: bool
+) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_AT_EXIT, when], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert ("embedding model unavailable" in done.stderr) is warned, done.stderr
+    assert "Traceback" not in done.stderr

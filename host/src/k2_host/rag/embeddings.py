@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -230,6 +231,12 @@ def get_embedder(model: str | None = None) -> Embedder:
         return emb
 
 
+def _exiting() -> bool:
+    """True once the interpreter is shutting down (the main thread has ended): a load that fails then fails
+    because threads may no longer be started, not because the model is missing."""
+    return sys.is_finalizing() or not threading.main_thread().is_alive()
+
+
 class LazyEmbedder:
     """An embedder loaded in the background (`preload`) and awaited where it is needed (`get`).
 
@@ -257,7 +264,10 @@ class LazyEmbedder:
             self.value = self._factory()
         except Exception as exc:  # any failure means "no model": keyword scores only
             self.error = f"{type(exc).__name__}: {exc}"
-            logger.warning("embedding model unavailable (%s); keyword scores only", self.error)
+            if _exiting():  # the process finished while the model loaded: nothing needed it, nothing to report
+                logger.debug("embedding model load abandoned at exit (%s)", self.error)
+            else:
+                logger.warning("embedding model unavailable (%s); keyword scores only", self.error)
         finally:
             self._done.set()
 
