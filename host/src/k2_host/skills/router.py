@@ -5,7 +5,9 @@ embedding (all-MiniLM-L6-v2, as everywhere offline) and TF-IDF weights of its wo
 3-5-grams (the words users say: "jwt", "cron", "regex", "lockfile", "%E2%9C%93"), with markers for a URL, the
 file types named and quoted text. It is trained on each skill's description (whole, per sentence and per
 "Use when" clause), the
-queries of its shipped examples (`assets/examples.json`), and labelled requests (`teach`): the ones shipped with
+queries of its shipped examples (`assets/examples.json`), the requests its `assets/routing.json` lists as for it
+("for") and as near misses no skill takes ("not_for": questions about its topic that need no tool), and labelled
+requests (`teach`): the ones shipped with
 the host (`triggers.jsonl`, the dev half of the trigger set in `bench/skills_triggers/`; the held-out half is
 never trained on) and what the training layer replays from trajectories. Requests labelled "no skill" (near
 misses) are a class of their own. The answer is the most probable class when it is a skill and its probability
@@ -32,6 +34,7 @@ NONE = "__none__"
 THRESHOLD = 0.18  # chosen by cross-validation on the trigger set's dev half (bench/bench_skill_router.py)
 NONE_WEIGHT = 2.0  # a taught "no skill" request counts twice (unless weights are given): near misses are rarer
 CLAUSE_WEIGHT = 0.5  # each "Use when ..." clause of a description, a short training text of its own
+REQUEST_WEIGHT = 1.0  # each request of a skill's assets/routing.json ("for": the skill; "not_for": no skill)
 TFIDF_WEIGHT = 1.0
 C = 128.0
 _URL = re.compile(r"https?://\S+")
@@ -83,6 +86,18 @@ def _examples(skill: Skill) -> list[str]:
     ]
 
 
+def _routing(skill: Skill) -> tuple[list[str], list[str]]:
+    """The requests a skill's `assets/routing.json` lists as for it and as near misses no skill takes."""
+    path = skill.path / "assets" / "routing.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [], []
+    if not isinstance(data, dict):
+        return [], []
+    return [str(q) for q in data.get("for", []) if q], [str(q) for q in data.get("not_for", []) if q]
+
+
 def shipped_triggers() -> list[tuple[str, str | None]]:
     """The labelled requests shipped with the host (the dev half of the trigger set)."""
     try:
@@ -118,6 +133,11 @@ class SkillRouter:
                 self._add(text, s.name, CLAUSE_WEIGHT)
             for q in _examples(s):
                 self._add(q, s.name)
+            yes, no = _routing(s)
+            for q in yes:
+                self._add(q, s.name, REQUEST_WEIGHT)
+            for q in no:
+                self._add(q, NONE, REQUEST_WEIGHT)
         self._clf: Any = None
         self._vec: Any = None
         self._ready = False
