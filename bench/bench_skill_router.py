@@ -6,8 +6,9 @@ The labelled set is bench/skills_triggers/*.jsonl: for every skill, should-trigg
 and near misses (expect = another skill, or null: no skill fits), each in the dev or the heldout split. The
 threshold is chosen on dev only; the figures are on heldout, which nothing was tuned on. Two routers:
 
-    descriptions  trained on the skills' own texts only: descriptions (whole and per sentence) and the queries
-                  of their shipped examples; dev picks the threshold
+    descriptions  trained on the skills' own texts only: descriptions (whole and per sentence), the queries
+                  of their shipped examples and the requests of their assets/routing.json (for the skill, and
+                  near misses for no skill); dev picks the threshold
     shipped       the same plus the dev queries, as the host ships it (`--export` writes them to the host's
                   triggers.jsonl); the threshold by 5-fold cross-validation over dev
 

@@ -41,6 +41,14 @@ def test_every_shipped_skill_passes_the_reference_validator_and_ours(folder: Pat
         assert (folder / "assets" / "examples.json").is_file()
 
 
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_every_shipped_skill_lists_requests_for_the_router(folder: Path) -> None:
+    data = json.loads((folder / "assets" / "routing.json").read_text(encoding="utf-8"))
+    assert set(data) == {"for", "not_for"}
+    assert len(data["for"]) >= 5 and len(data["not_for"]) >= 2
+    assert all(isinstance(q, str) and q.strip() for q in [*data["for"], *data["not_for"]])
+
+
 def test_the_reference_command_line_validator_accepts_the_library() -> None:
     cli = Path(sys.executable).with_name("agentskills")
     for folder in FOLDERS:
