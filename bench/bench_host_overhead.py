@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import statistics
 import sys
@@ -247,6 +248,20 @@ def read_file_script(body: dict[str, Any]) -> Any:
     )
 
 
+def children_cpu_s() -> float:
+    """User + system seconds of this process's live children (its MCP servers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        for child in Path(f"/proc/{os.getpid()}/task/{task}/children").read_text().split():
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 async def telemetry_worker(endpoint: str | None) -> None:
     """One side of (d): answer `N` (a line on stdin) requests, print their seconds as a JSON line."""
     import json
@@ -272,15 +287,16 @@ async def telemetry_worker(endpoint: str | None) -> None:
             print("ready", flush=True)
             while line := await anyio.to_thread.run_sync(sys.stdin.readline):
                 times = []
+                cpu0 = time.process_time() + children_cpu_s()
                 for i in range(int(line)):
                     t0 = time.perf_counter()
                     result = await agent.ask(f"question {i}")
                     times.append(time.perf_counter() - t0)
                     assert result.stopped == "done" and len(result.tool_calls) == 1, result
-                print(json.dumps(times), flush=True)
+                print(json.dumps({"times": times, "cpu": time.process_time() + children_cpu_s() - cpu0}), flush=True)
 
 
-def bench_telemetry(requests: int) -> None:
+def bench_telemetry(requests: int, protobuf: bool) -> None:
     import json
     import subprocess
 
@@ -288,39 +304,57 @@ def bench_telemetry(requests: int) -> None:
 
     print(f"\n(d) telemetry on vs off: {requests} requests each (2 model steps + 1 filesystem.read_file), blocks of 50")
     with OtlpReceiver() as otlp:
-        workers = {}
-        for mode, extra in (("on", ["--otlp", otlp.url]), ("off", [])):
-            workers[mode] = subprocess.Popen(
+        modes: dict[str, tuple[list[str], dict[str, str]]] = {
+            "off": ([], {}),
+            "on (http/json)": (["--otlp", otlp.url], {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}),
+        }
+        if protobuf:
+            modes["on (http/protobuf)"] = (["--otlp", otlp.url], {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"})
+        workers = {
+            mode: subprocess.Popen(
                 [sys.executable, __file__, "--telemetry-worker", *extra],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
+                env={**os.environ, **env},  # the worker's servers inherit it: their spans go the same way
             )
+            for mode, (extra, env) in modes.items()
+        }
+        times: dict[str, list[float]] = {mode: [] for mode in modes}
+        cpu = dict.fromkeys(modes, 0.0)  # CPU seconds of each worker and its servers over its blocks
         try:
             for proc in workers.values():
                 assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-            times: dict[str, list[float]] = {"on": [], "off": []}
             for _ in range(0, requests, 50):
                 for mode, proc in workers.items():
                     assert proc.stdin is not None and proc.stdout is not None
                     proc.stdin.write("50\n")
                     proc.stdin.flush()
-                    times[mode].extend(json.loads(proc.stdout.readline()))
+                    block = json.loads(proc.stdout.readline())
+                    times[mode].extend(block["times"])
+                    cpu[mode] += block["cpu"]
         finally:
             for proc in workers.values():
                 assert proc.stdin is not None
                 proc.stdin.close()
                 proc.wait(60)
         spans = otlp.wait_for(lambda spans: len(spans) > 0, timeout=30)
-    on50, onmean = figures(times["on"])
-    off50, offmean = figures(times["off"])
+        content_types = sorted(otlp.content_types)
     services = sorted({s.service for s in spans})
-    print(f"tracing off: p50 {off50:.3f} ms, mean {offmean:.3f} ms per request")
-    print(f"tracing on:  p50 {on50:.3f} ms, mean {onmean:.3f} ms per request ({len(spans)} spans from {services})")
-    print(
-        f"overhead: p50 {(on50 / off50 - 1) * 100:+.1f}%, mean {(onmean / offmean - 1) * 100:+.1f}% "
-        f"({on50 - off50:+.3f} ms per request; target < 5%)"
-    )
+    print(f"{len(spans)} spans from {services} as {content_types}")
+    off50, offmean = figures(times["off"])
+    off_cpu = cpu["off"] / len(times["off"]) * 1e3
+    print("mode                 p50 ms   mean ms   CPU ms/request (worker + its servers, all threads)")
+    for mode in modes:
+        p50, mean = figures(times[mode])
+        per = cpu[mode] / len(times[mode]) * 1e3
+        line = f"{mode:<20} {p50:7.3f}  {mean:8.3f}   {per:.3f}"
+        if mode != "off":
+            line += (
+                f"   overhead: p50 {(p50 / off50 - 1) * 100:+.1f}%, mean {(mean / offmean - 1) * 100:+.1f}%, "
+                f"CPU {(per / off_cpu - 1) * 100:+.1f}% (target < 5%)"
+            )
+        print(line)
 
 
 async def main() -> None:
@@ -330,6 +364,9 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="(d): requests per side")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--telemetry-only", action="store_true")
+    parser.add_argument(
+        "--compare-protobuf", action="store_true", help="(d): a third worker exports with OpenTelemetry's protobuf"
+    )
     parser.add_argument("--telemetry-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--otlp", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -339,7 +376,7 @@ async def main() -> None:
     if not args.telemetry_only:
         await bench_calls(args.calls, args.profile)
         await bench_agent(args.steps)
-    await anyio.to_thread.run_sync(bench_telemetry, args.requests)
+    await anyio.to_thread.run_sync(bench_telemetry, args.requests, args.compare_protobuf)
 
 
 if __name__ == "__main__":
