@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -51,15 +54,128 @@ def pct(samples: list[float], p: float) -> float:
     return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
-def bench_size(n: int, n_queries: int, folder: Path, ef: int) -> dict[str, float]:
+def shard_config(
+    quant: str, segments: int | None, max_segment_kb: int | None, threads: int | None = None
+) -> qe.EdgeConfig:
+    """The collection-time settings under test: quantization of the dense vectors and the optimizer's segment
+    target (None leaves each to Edge's default; the product's store uses the same knobs), and the search pool's
+    size (a load-time setting)."""
+    quantization: qe.ScalarQuantizationConfig | None = None
+    if quant == "int8":
+        quantization = qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=0.99, memory=qe.Memory.Pinned)
+    optimizers = None
+    if segments is not None or max_segment_kb is not None:
+        optimizers = qe.EdgeOptimizersConfig(default_segment_number=segments, max_segment_size=max_segment_kb)
+    vectors = qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine, quantization_config=quantization)
+    return qe.EdgeConfig(vectors={"dense": vectors}, optimizers=optimizers, max_search_threads=threads)
+
+
+def query_settings(efs: list[int], quant: str, oversampling: list[float]) -> list[tuple[str, qe.SearchParams]]:
+    """Query-time settings swept over one build: each ef, and on a quantized build each oversampling with
+    rescoring by the original vectors, plus the quantized scores alone (no rescore)."""
+    out: list[tuple[str, qe.SearchParams]] = []
+    for ef in efs:
+        if quant == "none":
+            out.append((f"ef {ef}", qe.SearchParams(hnsw_ef=ef)))
+            continue
+        for os_ in oversampling:
+            qp = qe.QuantizationSearchParams(rescore=True, oversampling=os_)
+            out.append((f"ef {ef} {quant} rescore x{os_:g}", qe.SearchParams(hnsw_ef=ef, quantization=qp)))
+        qp = qe.QuantizationSearchParams(rescore=False)
+        out.append((f"ef {ef} {quant} no rescore", qe.SearchParams(hnsw_ef=ef, quantization=qp)))
+        qp = qe.QuantizationSearchParams(ignore=True)
+        out.append((f"ef {ef} {quant} ignored", qe.SearchParams(hnsw_ef=ef, quantization=qp)))
+    return out
+
+
+def run_queries(shard: qe.EdgeShard, queries: np.ndarray, params: qe.SearchParams) -> tuple[list[float], ...]:
+    """One pass: wall ms (perf_counter_ns), process CPU ms (every thread, Edge's search pool included) and the
+    calling thread's CPU ms per query, and the ids found."""
+    wall, cpu, thread, ids = [], [], [], []
+    for q in queries:
+        req = qe.QueryRequest(limit=10, query=qe.Query.Nearest(q.tolist(), using="dense"), params=params)
+        c0, th0, t0 = time.process_time_ns(), time.thread_time_ns(), time.perf_counter_ns()
+        found = shard.query(req)
+        t1, th1, c1 = time.perf_counter_ns(), time.thread_time_ns(), time.process_time_ns()
+        wall.append((t1 - t0) / 1e6)
+        cpu.append((c1 - c0) / 1e6)
+        thread.append((th1 - th0) / 1e6)
+        ids.append([int(p.id) for p in found])  # type: ignore[arg-type]
+    return wall, cpu, thread, ids  # type: ignore[return-value]
+
+
+def sweep(
+    shard: qe.EdgeShard,
+    queries: np.ndarray,
+    exact: list[list[int]],
+    settings: list[tuple[str, qe.SearchParams]],
+    reps: int,
+) -> list[dict[str, object]]:
+    """Each setting: a 50-query warm-up, then the query set `reps` times; p50/p99 per repetition and their median
+    across repetitions (other jobs on the box make single runs noisy), with the load average at each run and the
+    CPU time per query, which the load disturbs less than wall time."""
+    run_queries(shard, queries, settings[0][1])  # warm the page cache and the search pool, untimed
+    rows: list[dict[str, object]] = []
+    for name, params in settings:
+        run_queries(shard, queries[:50], params)
+        p50s, p99s, cpu50s, cpu99s, th50s, loads, recalls = [], [], [], [], [], [], []
+        for _ in range(reps):
+            load = os.getloadavg()[0]
+            wall, cpu, thread, ids = run_queries(shard, queries, params)
+            loads.append(max(load, os.getloadavg()[0]))
+            p50s.append(pct(wall, 50))
+            p99s.append(pct(wall, 99))
+            cpu50s.append(pct(cpu, 50))
+            cpu99s.append(pct(cpu, 99))
+            th50s.append(pct(thread, 50))
+            recalls.append(statistics.mean(len(set(a) & set(b)) / 10 for a, b in zip(ids, exact, strict=True)))  # type: ignore[arg-type]
+        rows.append(
+            {
+                "setting": name,
+                "p50_ms": statistics.median(p50s),
+                "p99_ms": statistics.median(p99s),
+                "p99_runs": p99s,
+                "cpu_p50_ms": statistics.median(cpu50s),
+                "cpu_p99_ms": statistics.median(cpu99s),
+                "thread_p50_ms": statistics.median(th50s),
+                "recall@10": statistics.mean(recalls),
+                "load": loads,
+            }
+        )
+        r = rows[-1]
+        print(
+            f"  {name:<28} p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms "
+            f"({' / '.join(f'{x:.2f}' for x in p99s)})  R@10 {r['recall@10']:.3f}  "
+            f"cpu p50 {r['cpu_p50_ms']:5.2f} p99 {r['cpu_p99_ms']:5.2f} ms (caller {r['thread_p50_ms']:.2f})  "
+            f"load {' / '.join(f'{x:.2f}' for x in loads)}",
+            flush=True,
+        )
+    return rows
+
+
+def exact_top10(data: np.ndarray, queries: np.ndarray) -> tuple[list[list[int]], list[float]]:
+    """Ground truth by brute force, one query at a time (also the numpy latency figures)."""
+    lat, exact = [], []
+    for q in queries:
+        t = time.perf_counter()
+        scores = data @ q
+        top = np.argpartition(-scores, 10)[:10]
+        top = top[np.argsort(-scores[top])]
+        lat.append((time.perf_counter() - t) * 1000)
+        exact.append([int(i) for i in top])
+    return exact, lat
+
+
+def bench_size(n: int, n_queries: int, folder: Path, args: argparse.Namespace) -> dict[str, float]:
     rng = np.random.default_rng(n)
     data = clustered_rows(rng, n)
     # Queries near stored points (a noisy copy), so neighbours are meaningful as in real retrieval.
     picks = rng.integers(0, n, n_queries)
     queries = data[picks] + 0.05 * unit_rows(rng, n_queries)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact, np_lat = exact_top10(data, queries)
 
-    config = qe.EdgeConfig(vectors={"dense": qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine)})
+    config = shard_config(args.quant, args.segments, args.max_segment_kb)
     shard = qe.EdgeShard.create(str(folder / f"edge-{n}"), config)
     t0 = time.perf_counter()
     for start in range(0, n, BATCH):
@@ -67,43 +183,71 @@ def bench_size(n: int, n_queries: int, folder: Path, ef: int) -> dict[str, float
         pts = [qe.Point(start + i, {"dense": row.tolist()}, {"i": start + i}) for i, row in enumerate(block)]
         shard.update(qe.UpdateOperation.upsert_points(pts))
     upsert_s = time.perf_counter() - t0
+    del data
+    gc.collect()
     t0 = time.perf_counter()
     shard.optimize()
     build_s = time.perf_counter() - t0
     shard.flush()
-
-    params = qe.SearchParams(hnsw_ef=ef)
-    edge_lat, edge_ids = [], []
-    for q in queries:
-        req = qe.QueryRequest(limit=10, query=qe.Query.Nearest(q.tolist(), using="dense"), params=params)
-        t = time.perf_counter()
-        found = shard.query(req)
-        edge_lat.append((time.perf_counter() - t) * 1000)
-        edge_ids.append([int(p.id) for p in found])  # type: ignore[arg-type]
-
-    np_lat, exact = [], []
-    for q in queries:
-        t = time.perf_counter()
-        scores = data @ q
-        top = np.argpartition(-scores, 10)[:10]
-        top = top[np.argsort(-scores[top])]
-        np_lat.append((time.perf_counter() - t) * 1000)
-        exact.append([int(i) for i in top])
-    recall = statistics.mean(len(set(a) & set(b)) / 10 for a, b in zip(edge_ids, exact, strict=True))
+    info = shard.info()
+    seg_mb = sorted(
+        (
+            sum(f.stat().st_size for f in d.rglob("*") if f.is_file()) / 1e6
+            for d in (folder / f"edge-{n}" / "segments").iterdir()
+        ),
+        reverse=True,
+    )
+    print(
+        f"{n:,} vectors, quantization {args.quant}, segments target {args.segments}, max segment "
+        f"{args.max_segment_kb} KB: {info.segments_count} segments after optimize, "
+        f"{info.indexed_vectors_count:,} indexed, segment MB {[round(x) for x in seg_mb]}; "
+        f"upsert {upsert_s:.0f} s, build {build_s:.0f} s, "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB, "
+        f"load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    efs = [int(e) for e in args.efs.split(",")] if args.efs else [args.ef]
+    overs = [float(x) for x in args.oversampling.split(",")]
+    settings = query_settings(efs, args.quant, overs)
+    rows: list[dict[str, object]] = []
+    for threads in [int(t) for t in args.threads.split(",")]:
+        # The search pool's size is a load-time setting: reopen the same shard with it (0: Edge's default,
+        # derived from the CPU count), so each pool size is measured on the same segments.
+        if threads:
+            shard.close()
+            again = shard_config(args.quant, args.segments, args.max_segment_kb, threads)
+            shard = qe.EdgeShard.load(str(folder / f"edge-{n}"), again)
+        print(f"search threads {threads or 'default'}:", flush=True)
+        for row in sweep(shard, queries, exact, settings, args.reps):
+            row["threads"] = threads
+            rows.append(row)
     shard.close()
+    ok = [r for r in rows if r["recall@10"] >= 0.95]  # type: ignore[operator]
+    if ok:
+        best = min(ok, key=lambda r: r["p99_ms"])  # type: ignore[arg-type, return-value]
+        print(
+            f"lowest p99 at recall@10 >= 0.95: {best['setting']}, threads {best['threads'] or 'default'}: "
+            f"p99 {best['p99_ms']:.2f} ms, p50 {best['p50_ms']:.2f} ms, R@10 {best['recall@10']:.3f}",
+            flush=True,
+        )
+    if args.json:
+        meta = {"n": n, "quant": args.quant, "segments": args.segments, "max_segment_kb": args.max_segment_kb}
+        meta |= {"segments_after": info.segments_count, "segment_mb": seg_mb, "upsert_s": upsert_s}
+        meta |= {"build_s": build_s, "numpy_p50_ms": pct(np_lat, 50), "numpy_p99_ms": pct(np_lat, 99)}
+        Path(args.json).write_text(json.dumps({"build": meta, "rows": rows}, indent=1))
     t0 = time.perf_counter()
     again = qe.EdgeShard.load(str(folder / f"edge-{n}"))
     reopen_s = time.perf_counter() - t0
     again.close()
-    del data
     gc.collect()
+    first = rows[0]
     return {
         "n": n,
         "upsert_per_s": n / upsert_s,
         "build_s": build_s,
-        "edge_p50_ms": pct(edge_lat, 50),
-        "edge_p99_ms": pct(edge_lat, 99),
-        "recall@10": recall,
+        "edge_p50_ms": first["p50_ms"],  # type: ignore[dict-item]
+        "edge_p99_ms": first["p99_ms"],  # type: ignore[dict-item]
+        "recall@10": first["recall@10"],  # type: ignore[dict-item]
         "numpy_p50_ms": pct(np_lat, 50),
         "numpy_p99_ms": pct(np_lat, 99),
         "reopen_s": reopen_s,
@@ -220,6 +364,14 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000", help="comma-separated vector counts (e.g. 1000000)")
     ap.add_argument("--queries", type=int, default=500)
     ap.add_argument("--ef", type=int, default=128, help="HNSW ef at query time")
+    ap.add_argument("--efs", default="", help="comma-separated ef values swept over each build (e.g. 64,96,128)")
+    ap.add_argument("--quant", choices=["none", "int8"], default="none", help="quantization of the vectors")
+    ap.add_argument("--oversampling", default="2,4", help="oversampling factors tried with rescore (quantized)")
+    ap.add_argument("--segments", type=int, default=None, help="optimizer's target segment count (Edge: auto)")
+    ap.add_argument("--max-segment-kb", type=int, default=None, help="largest optimized segment, KB (Edge: auto)")
+    ap.add_argument("--reps", type=int, default=3, help="passes over the query set per setting (median p99)")
+    ap.add_argument("--threads", default="0", help="search pool sizes, each a reopen of the build (0: Edge's)")
+    ap.add_argument("--json", default="", help="write each setting's figures to this file (last size)")
     ap.add_argument("--skip-embedding", action="store_true", help="skip the model benchmarks")
     ap.add_argument("--passages", type=int, default=128, help="passages for the embedding throughput")
     ap.add_argument("--e2e-docs", type=int, default=10_000)
@@ -231,7 +383,7 @@ def main() -> None:
             f"{'numpy p50':>10} {'numpy p99':>10} {'reopen s':>9}"
         )
         for n in (int(s) for s in args.sizes.split(",") if s.strip()):
-            r = bench_size(n, args.queries, folder, args.ef)
+            r = bench_size(n, args.queries, folder, args)
             print(
                 f"{n:>9,} {r['upsert_per_s']:>10,.0f} {r['build_s']:>8.1f} {r['edge_p50_ms']:>8.2f}m "
                 f"{r['edge_p99_ms']:>8.2f}m {r['recall@10']:>6.3f} {r['numpy_p50_ms']:>9.2f}m "
