@@ -13,10 +13,11 @@ from k2_host.rag.errors import ConfigError, StoreError
 from k2_host.rag.filters import Match, Range, parse_filters
 from k2_host.rag.migrate import copy_collection, store_from_spec
 from k2_host.rag.models import StoredPoint, point_id
-from k2_host.rag.settings import RAGSettings
+from k2_host.rag.settings import RAGSettings, StoreKind, load_settings
 from k2_host.rag.sparse import BM25Encoder
 from k2_host.rag.stores import VectorStore, open_store
 from k2_host.rag.stores.edge import EdgeStore
+from k2_host.rag.stores.qdrant import QdrantStore
 
 HAS_CHROMA = importlib.util.find_spec("chromadb") is not None
 BACKENDS = [
@@ -34,10 +35,10 @@ TEXTS = {
 }
 
 
-def settings_for(kind: str, tmp: Path) -> RAGSettings:
+def settings_for(kind: StoreKind, tmp: Path) -> RAGSettings:
     return RAGSettings(
         store=kind, path=tmp, collection="test", qdrant_location=":memory:" if kind == "qdrant" else None
-    )  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -216,3 +217,57 @@ def test_an_unknown_store_backend_is_a_config_error(tmp_path: Path) -> None:
 
 
 Factory = Callable[[], VectorStore]
+
+
+def test_an_int8_edge_collection_records_its_quantization_and_keeps_it_on_reopening(tmp_path: Path) -> None:
+    bm25 = BM25Encoder()
+    s = EdgeStore(tmp_path / "c", hnsw_ef=64, quantization="int8", oversampling=3.0)
+    s.ensure(DIM)
+    s.upsert(points(bm25))
+    assert ids(s.dense_search(vec(2), 1)) == ["c"]
+    assert "c" in ids(s.hybrid_search(vec(2), bm25.encode_query("kestrel towers"), 2))
+    s.close()
+    again = EdgeStore(tmp_path / "c")  # the store's default (none) does not override the collection's own
+    assert again.quantization == "int8"
+    assert ids(again.dense_search(vec(2), 1)) == ["c"]
+    again.close()
+
+
+def test_an_edge_collection_from_before_the_setting_reads_as_unquantized(tmp_path: Path) -> None:
+    s = EdgeStore(tmp_path / "c")
+    s.ensure(DIM)
+    s.upsert(points(BM25Encoder()))
+    s.close()
+    meta = tmp_path / "c" / "k2-collection.json"
+    meta.write_text('{"dim": 8, "dense": "dense", "sparse": "bm25", "distance": "cosine"}')
+    again = EdgeStore(tmp_path / "c", quantization="int8")
+    assert again.quantization == "none"
+    assert ids(again.dense_search(vec(2), 1)) == ["c"]
+    again.close()
+
+
+def test_the_settings_quantize_new_collections_with_int8_unless_told_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert RAGSettings(path=tmp_path).quantization == "int8"
+    s = open_store(settings_for("edge", tmp_path))
+    assert s.quantization == "int8"  # type: ignore[attr-defined]
+    s.close()
+    monkeypatch.setenv("K2_RAG_QUANTIZATION", "none")
+    assert load_settings(path=tmp_path).quantization == "none"
+    monkeypatch.setenv("K2_RAG_QUANTIZATION", "int4")
+    with pytest.raises(ConfigError):
+        load_settings(path=tmp_path)
+
+
+def test_a_qdrant_collection_created_with_int8_reports_it_and_searches(tmp_path: Path) -> None:
+    s = open_store(settings_for("qdrant", tmp_path))
+    assert isinstance(s, QdrantStore) and s.quantization == "int8"
+    s.ensure(DIM)
+    s.upsert(points(BM25Encoder()))
+    assert ids(s.dense_search(vec(2), 1)) == ["c"]
+    again = QdrantStore("test", client=s.client)  # reads the collection's layout back
+    assert again.quantization == "int8"
+    plain = QdrantStore("plain", client=s.client)
+    assert plain.quantization == "none"
+    s.close()

@@ -21,7 +21,12 @@ def open_store(settings: RAGConfig, *, kind: str | None = None) -> VectorStore:
     if kind == "edge":
         from k2_host.rag.stores.edge import EdgeStore
 
-        return EdgeStore(settings.store_path() / settings.collection, hnsw_ef=settings.hnsw_ef)
+        return EdgeStore(
+            settings.store_path() / settings.collection,
+            hnsw_ef=settings.hnsw_ef,
+            quantization=settings.quantization,
+            oversampling=settings.quantization_oversampling,
+        )
     if kind == "qdrant":
         from k2_host.rag.stores.qdrant import QdrantStore
 
@@ -33,6 +38,8 @@ def open_store(settings: RAGConfig, *, kind: str | None = None) -> VectorStore:
             location=settings.qdrant_location,
             timeout_s=settings.qdrant_timeout_s,
             hnsw_ef=settings.hnsw_ef,
+            quantization=settings.quantization,
+            oversampling=settings.quantization_oversampling,
         )
     if kind == "memory":
         from k2_host.rag.stores.memory import MemoryStore

@@ -1,8 +1,9 @@
 """The embedded default: Qdrant Edge (`qdrant-edge-py`), Qdrant's engine in-process.
 
 One shard per collection in `<path>/<collection>/shard`, with `k2-collection.json` beside it recording the
-dense dimension (Edge does not report its vector config back). HNSW on `dense` (cosine), a sparse index with
-IDF on `bm25`, payload indexes on the filter fields; hybrid queries prefetch both and fuse with RRF in the
+dense dimension and quantization (Edge does not report its vector config back). HNSW on `dense` (cosine; int8
+scalar quantization by default, the best candidates rescored with the float vectors), a sparse index with IDF
+on `bm25`, payload indexes on the filter fields; hybrid queries prefetch both and fuse with RRF in the
 engine — the plan a Qdrant server runs.
 """
 
@@ -68,16 +69,26 @@ def _point(p: Any, with_vectors: bool) -> StoredPoint:
 class EdgeStore(VectorStore):
     kind = "edge"
 
-    def __init__(self, folder: Path, *, hnsw_ef: int | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, hnsw_ef: int | None = None, quantization: str = "none", oversampling: float = 2.0
+    ) -> None:
+        """`quantization` ("int8" or "none") applies to a collection this store creates; an existing one keeps
+        what its `k2-collection.json` records (none when it predates the setting)."""
+        if quantization not in ("none", "int8"):
+            raise StoreError(f"unknown quantization {quantization!r}: int8 or none", code="bad_layout")
         self.folder = Path(folder)
         self._meta_path = self.folder / META_FILE
         self._hnsw_ef = hnsw_ef
+        self._quantization = quantization
+        self._oversampling = oversampling
         self._lock = threading.Lock()
         self._shard: qe.EdgeShard | None = None
         self._dim: int | None = None
         if self._meta_path.exists():
             try:
-                self._dim = int(json.loads(self._meta_path.read_text())["dim"])
+                meta = json.loads(self._meta_path.read_text())
+                self._dim = int(meta["dim"])
+                self._quantization = str(meta.get("quantization", "none"))
                 self._shard = qe.EdgeShard.load(str(self.folder / "shard"))
             except (OSError, ValueError, KeyError) as exc:
                 raise StoreError(f"cannot read the edge collection in {str(self.folder)!r}: {exc}") from exc
@@ -87,6 +98,11 @@ class EdgeStore(VectorStore):
     @property
     def dim(self) -> int | None:
         return self._dim
+
+    @property
+    def quantization(self) -> str:
+        """The dense vectors' quantization: the collection's own once it exists, else what a new one gets."""
+        return self._quantization
 
     def _call(self, what: str, fn: Any, *args: Any) -> Any:
         if self._shard is None:
@@ -106,8 +122,12 @@ class EdgeStore(VectorStore):
                         code="dim_mismatch",
                     )
                 return
+            quant = None
+            if self._quantization == "int8":  # the 1-byte copies stay in RAM; the float vectors may be paged
+                quant = qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=0.99, memory=qe.Memory.Pinned)
+            dense = qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine, quantization_config=quant)
             config = qe.EdgeConfig(
-                vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+                vectors={DENSE: dense},
                 sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
             )
             try:
@@ -120,7 +140,15 @@ class EdgeStore(VectorStore):
                 for name in FLOAT_FIELDS:
                     shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Float))
                 self._meta_path.write_text(
-                    json.dumps({"dim": dim, "dense": DENSE, "sparse": SPARSE, "distance": "cosine"})
+                    json.dumps(
+                        {
+                            "dim": dim,
+                            "dense": DENSE,
+                            "sparse": SPARSE,
+                            "distance": "cosine",
+                            "quantization": self._quantization,
+                        }
+                    )
                 )
             except Exception as exc:
                 raise StoreError(f"cannot create an edge collection in {str(self.folder)!r}: {exc}") from exc
@@ -173,7 +201,12 @@ class EdgeStore(VectorStore):
         return [_point(p, with_vectors) for p in self._call("query", self._shard.query, req)]
 
     def _params(self) -> qe.SearchParams | None:
-        return qe.SearchParams(hnsw_ef=self._hnsw_ef) if self._hnsw_ef else None
+        quant = None
+        if self._quantization == "int8":  # rank by the int8 copies, rescore the best with the float vectors
+            quant = qe.QuantizationSearchParams(rescore=True, oversampling=self._oversampling)
+        if not self._hnsw_ef and quant is None:
+            return None
+        return qe.SearchParams(hnsw_ef=self._hnsw_ef or None, quantization=quant)
 
     def _with(self, with_vectors: bool) -> Any:
         return [DENSE] if with_vectors else False

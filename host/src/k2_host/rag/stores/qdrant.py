@@ -71,10 +71,16 @@ class QdrantStore(VectorStore):
         location: str | None = None,
         timeout_s: float = 30.0,
         hnsw_ef: int | None = None,
+        quantization: str = "none",
+        oversampling: float = 2.0,
         client: QdrantClient | None = None,
     ) -> None:
+        if quantization not in ("none", "int8"):
+            raise StoreError(f"unknown quantization {quantization!r}: int8 or none", code="bad_layout")
         self.collection = collection
         self._hnsw_ef = hnsw_ef
+        self._quantization = quantization  # for a collection created here; an existing one reports its own
+        self._oversampling = oversampling
         self._local = client is None and url is None
         try:
             self.client = client or (
@@ -92,6 +98,7 @@ class QdrantStore(VectorStore):
         vectors = self.client.get_collection(self.collection).config.params.vectors
         if not isinstance(vectors, dict) or DENSE not in vectors:
             raise StoreError(f"collection {self.collection!r} has no dense vector named {DENSE!r}", code="bad_layout")
+        self._quantization = "int8" if isinstance(vectors[DENSE].quantization_config, qm.ScalarQuantization) else "none"
         return int(vectors[DENSE].size)
 
     @property
@@ -112,11 +119,15 @@ class QdrantStore(VectorStore):
                     code="dim_mismatch",
                 )
             return
+        quant = None
+        if self._quantization == "int8":  # as the edge store: 1-byte copies in RAM, rescored with the floats
+            scalar = qm.ScalarQuantizationConfig(type=qm.ScalarType.INT8, quantile=0.99, always_ram=True)
+            quant = qm.ScalarQuantization(scalar=scalar)
         self._call(
             "create_collection",
             self.client.create_collection,
             self.collection,
-            vectors_config={DENSE: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
+            vectors_config={DENSE: qm.VectorParams(size=dim, distance=qm.Distance.COSINE, quantization_config=quant)},
             sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
         )
         if not self._local:  # the local mode has no payload indexes (and warns when asked for one)
@@ -181,8 +192,19 @@ class QdrantStore(VectorStore):
             if offset is None or not recs:
                 return
 
+    @property
+    def quantization(self) -> str:
+        return self._quantization
+
     def _search_params(self) -> qm.SearchParams | None:
-        return qm.SearchParams(hnsw_ef=self._hnsw_ef) if self._hnsw_ef else None
+        if self._local:  # the local mode searches exactly and warns when given search parameters
+            return None
+        quant = None
+        if self._quantization == "int8":
+            quant = qm.QuantizationSearchParams(rescore=True, oversampling=self._oversampling)
+        if not self._hnsw_ef and quant is None:
+            return None
+        return qm.SearchParams(hnsw_ef=self._hnsw_ef or None, quantization=quant)
 
     def _query(self, with_vectors: bool, **kwargs: Any) -> list[StoredPoint]:
         if self._dim is None:
