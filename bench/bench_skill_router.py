@@ -4,7 +4,8 @@
 
 The labelled set is bench/skills_triggers/*.jsonl: for every skill, should-trigger queries (expect = the skill)
 and near misses (expect = another skill, or null: no skill fits), each in the dev or the heldout split. The
-threshold is chosen on dev only; the figures are on heldout, which nothing was tuned on. Two routers:
+threshold is chosen on dev only; the figures are on heldout, which nothing was tuned on; each router is also
+scored at the threshold the host ships (k2_host.skills.router.THRESHOLD), fixed before the run. Two routers:
 
     descriptions  trained on the skills' own texts only: descriptions (whole and per sentence), the queries
                   of their shipped examples and the requests of their assets/routing.json (for the skill, and
@@ -78,6 +79,7 @@ async def main() -> int:
     args = ap.parse_args()
     from k2_host.rag.embeddings import get_embedder
     from k2_host.skills import SkillRegistry, SkillRouter, builtin_dir
+    from k2_host.skills.router import THRESHOLD as SHIPPED_THRESHOLD
 
     reg = SkillRegistry.discover(builtin=builtin_dir())
     rows = load()
@@ -139,10 +141,14 @@ async def main() -> int:
                 for j, c in enumerate(part._classes):
                     dev_probs[idx, classes.index(c)] = probs[:, j]
         t, dev_f1 = best_threshold(router, dev_probs)
-        router.threshold = t
         held_probs = router.probabilities(qvec_held, [r["query"] for r in held])
+        gold_held = [r["expect"] for r in held]
+        # what the host actually uses: the threshold it ships (router.THRESHOLD), fixed before this run
+        at_shipped = scores([router.pick(p, SHIPPED_THRESHOLD)[0] for p in held_probs], gold_held, names)
+        dev_at_shipped = scores([router.pick(p, SHIPPED_THRESHOLD)[0] for p in dev_probs], gold_dev, names)
+        router.threshold = t
         pred = [router.pick(p)[0] for p in held_probs]
-        result = scores(pred, [r["expect"] for r in held], names)
+        result = scores(pred, gold_held, names)
         errors = [
             {"query": r["query"], "expect": r["expect"], "got": p}
             for p, r in zip(pred, held, strict=True)
@@ -153,6 +159,14 @@ async def main() -> int:
             "dev_macro_f1": round(dev_f1, 4),
             **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items() if k != "per_skill"},
             "worst": sorted((round(v["f1"], 2), k) for k, v in result["per_skill"].items())[:8],
+            "shipped_threshold": {
+                "threshold": SHIPPED_THRESHOLD,
+                "dev_macro_f1": round(dev_at_shipped["macro_f1"], 4),
+                "macro_f1": round(at_shipped["macro_f1"], 4),
+                "macro_precision": round(at_shipped["macro_precision"], 4),
+                "macro_recall": round(at_shipped["macro_recall"], 4),
+                "no_skill_correct": round(at_shipped["no_skill_correct"], 4),
+            },
             "errors": errors[:60],
         }
     # selection latency, warm, as the host makes it (embed one query, score every skill); a long-running host
@@ -182,6 +196,12 @@ async def main() -> int:
             f"(P {v['macro_precision']:.3f}, R {v['macro_recall']:.3f}), "
             f"accuracy {v['accuracy']:.3f}, no-skill right {v['no_skill_correct']:.3f}; threshold {v['threshold']} "
             f"(dev F1 {v['dev_macro_f1']:.3f}); worst {v['worst'][:4]}"
+        )
+        a = v["shipped_threshold"]
+        print(
+            f"{'':<8} at the shipped threshold {a['threshold']}: heldout macro-F1 {a['macro_f1']:.3f} "
+            f"(P {a['macro_precision']:.3f}, R {a['macro_recall']:.3f}), no-skill right {a['no_skill_correct']:.3f} "
+            f"(dev F1 {a['dev_macro_f1']:.3f})"
         )
     print(f"selection p50 {report['select_p50_ms']} ms, p95 {report['select_p95_ms']} ms (target p50 < 10 ms)")
     return 0
