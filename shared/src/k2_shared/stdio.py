@@ -53,6 +53,8 @@ from mcp_types import (
 )
 from pydantic import ValidationError
 
+from k2_shared.leancall import LeanToolCalls
+
 if sys.platform != "win32":
     import fcntl
 
@@ -96,14 +98,27 @@ _CLOSE_TIMEOUT_S = 5.0
 
 async def serve_stdio(server: MCPServer[Any]) -> None:
     """Serve `server` over this process's stdin and stdout until stdin reaches EOF."""
-    lowlevel = server._lowlevel_server  # the SDK's own run_stdio_async does the same
-    options = lowlevel.create_initialization_options()
     if not _can_serve_pipes(0, 1):
+        lowlevel = server._lowlevel_server  # the SDK's own run_stdio_async does the same
         async with stdio_server() as (read_stream, write_stream):
-            await lowlevel.run(read_stream, write_stream, options)
+            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
         return
-    async with claim_std_streams() as (in_fd, out_fd), pipe_streams(in_fd, out_fd) as (read_stream, write_stream):
-        await lowlevel.run(read_stream, write_stream, options)
+    async with claim_std_streams() as (in_fd, out_fd):
+        await serve_pipes(server, in_fd, out_fd)
+
+
+async def serve_pipes(server: MCPServer[Any], in_fd: int, out_fd: int, *, lean: bool = True) -> None:
+    """Serve `server` over two pipe descriptors (left open) until EOF; with `lean`, plain tools/call requests
+    take the lean path (`k2_shared.leancall`), the rest the SDK's."""
+    lowlevel = server._lowlevel_server
+    options = lowlevel.create_initialization_options()
+    calls = LeanToolCalls.install(server) if lean else None
+    try:
+        async with pipe_streams(in_fd, out_fd, lean=calls) as (read_stream, write_stream):
+            await lowlevel.run(read_stream, write_stream, options)
+    finally:
+        if calls is not None:
+            calls.remove()
 
 
 def _can_serve_pipes(in_fd: int, out_fd: int) -> bool:
@@ -154,7 +169,7 @@ async def claim_std_streams() -> AsyncIterator[tuple[int, int]]:
 
 @asynccontextmanager
 async def pipe_streams(
-    in_fd: int, out_fd: int, *, max_line_bytes: int = MAX_LINE_BYTES
+    in_fd: int, out_fd: int, *, max_line_bytes: int = MAX_LINE_BYTES, lean: LeanToolCalls | None = None
 ) -> AsyncIterator[tuple[Inbox, Outbox]]:
     """JSON-RPC message streams over two pipe descriptors, for `Server.run`. The descriptors stay open."""
     loop = asyncio.get_running_loop()
@@ -164,7 +179,10 @@ async def pipe_streams(
     outbox = Outbox(loop, w_transport, writer)
     inbox.pending = lambda: bool(outbox.awaiting)
     outbox.on_all_answered = inbox.wake
-    reader = _LineReader(inbox, outbox, max_line_bytes)
+    if lean is not None:
+        lean.queued = inbox.queued
+        lean.on_taken = outbox.awaiting.add
+    reader = _LineReader(inbox, outbox, max_line_bytes, lean)
     try:
         r_transport, _ = await loop.connect_read_pipe(lambda: reader, os.fdopen(in_fd, "rb", 0, closefd=False))
     except BaseException:
@@ -224,6 +242,10 @@ class Inbox:
 
     def wake(self) -> None:
         self._wake()
+
+    def queued(self) -> bool:
+        """Whether messages read are still waiting for the server."""
+        return bool(self._items)
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -406,9 +428,10 @@ class _WriteProtocol(asyncio.BaseProtocol):
 class _LineReader(asyncio.Protocol):
     """Cuts the byte stream into lines and each line into a JSON-RPC message (or an error answer)."""
 
-    def __init__(self, inbox: Inbox, outbox: Outbox, max_line_bytes: int) -> None:
+    def __init__(self, inbox: Inbox, outbox: Outbox, max_line_bytes: int, lean: LeanToolCalls | None) -> None:
         self._inbox = inbox
         self._outbox = outbox
+        self._lean = lean
         self._max = max_line_bytes
         self._parts: list[bytes] = []  # the unfinished line, in pieces, so a long line is copied once
         self._size = 0
@@ -460,6 +483,8 @@ class _LineReader(asyncio.Protocol):
             self._answer_error(None, PARSE_ERROR, f"Parse error: line longer than {self._max} bytes")
             return
         if not line or line.isspace():
+            return
+        if self._lean is not None and self._lean.take(line):
             return
         try:
             message = jsonrpc_message_adapter.validate_json(line, by_name=False)

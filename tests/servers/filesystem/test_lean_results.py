@@ -61,15 +61,20 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+def make_tree(root: Path) -> None:
+    """The files CALLS expect."""
+    (root / "notes.txt").write_text("first\nsecond\nthird\n")
+    (root / "pixel.png").write_bytes(PNG)
+    (root / "sub").mkdir()
+    (root / "many").mkdir()
+    for i in range(8):
+        (root / "many" / f"{'.' if i == 0 else ''}f{i}.txt").write_text("x" * i)
+    (root / "many" / "link").symlink_to("f1.txt")
+
+
 @pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
 async def test_lean_results_reach_the_wire_exactly_as_the_sdk_path_sends_them(tmp_path: Path, mode: str) -> None:
-    (tmp_path / "notes.txt").write_text("first\nsecond\nthird\n")
-    (tmp_path / "pixel.png").write_bytes(PNG)
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "many").mkdir()
-    for i in range(8):
-        (tmp_path / "many" / f"{'.' if i == 0 else ''}f{i}.txt").write_text("x" * i)
-    (tmp_path / "many" / "link").symlink_to("f1.txt")
+    make_tree(tmp_path)
     (lean, lean_seen), (plain, plain_seen) = servers(tmp_path)
     async with Client(lean, mode=mode) as a, Client(plain, mode=mode) as b:  # type: ignore[arg-type]
         for tool, args in CALLS:
