@@ -12,6 +12,8 @@ import anyio
 import pytest
 from k2_host.agent import Agent
 from k2_host.config import HostConfig, ServerConfig
+from k2_host.context.transcript import AssistantTurn
+from k2_host.learning.store import MemoryTrajectoryStore
 from k2_host.llm.anthropic_provider import AnthropicProvider
 from k2_host.llm.base import LLMProvider
 from k2_host.llm.openai_compat import OpenAICompatProvider
@@ -242,3 +244,131 @@ async def test_a_bad_delegation_is_an_error_for_the_model(project: Path) -> None
             result = await agent.ask("Delegate nothing")
     assert result.tool_calls[0].error_code == "invalid_arguments"
     assert "non-empty list" in tool_messages(llm.requests[1])[0]["content"]
+
+
+def delegating(project: Path, top: Any) -> Any:
+    """A model whose top-level turn is `top(messages)`; its sub-agents read the file their task names (`read
+    a.txt`) and answer with its first word, or (`loop b.txt`) read it again at every step and never answer."""
+
+    def model(body: dict[str, Any]) -> Turn:
+        messages = body["messages"]
+        question = [m["content"] for m in messages if m["role"] == "user"][-1]
+        verb, _, name = question.partition(" ")
+        if verb not in ("read", "loop"):
+            return top(body)
+        if verb == "loop" or messages[-1]["role"] == "user":
+            return Turn(tool_calls=[tool_call("filesystem.read_file", {"path": str(project / name)})])
+        return Turn(text=messages[-1]["content"].split("\n")[1].split()[0])
+
+    return model
+
+
+def delegate_schema(body: dict[str, Any]) -> dict[str, Any]:
+    return next(t["function"]["parameters"] for t in body["tools"] if t["function"]["name"] == "agent__delegate")
+
+
+async def test_a_delegation_that_returns_directly_is_the_final_answer_without_another_model_step(
+    project: Path,
+) -> None:
+    def top(body: dict[str, Any]) -> Turn:
+        if body["messages"][-1]["content"] == "Do both":
+            assert delegate_schema(body)["properties"]["return_directly"]["type"] == "boolean"
+            return Turn(
+                tool_calls=[
+                    tool_call("agent.delegate", {"tasks": ["read a.txt", "read b.txt"], "return_directly": True})
+                ]
+            )
+        return Turn(text="seen: " + body["messages"][-2]["content"].replace("\n", " | "))  # the next request
+
+    events: list[AgentEvent] = []
+
+    async def on_event(event: AgentEvent) -> None:
+        events.append(event)
+
+    store = MemoryTrajectoryStore()
+    async with scripted_llm(delegating(project, top)) as llm:
+        provider = OpenAICompatProvider(model="m", base_url=llm.base_url, api_key="k", max_retries=0)
+        config = fs_config(project)
+        async with Agent(config, provider=provider, state_dir=project.parent / "state", trajectories=store) as agent:
+            with anyio.fail_after(60):
+                result = await agent.ask("Do both", session="work", on_event=on_event)
+                assert len(llm.requests) == 5  # the delegation, and two steps of each sub-agent: no second top step
+                transcript = await agent.runtime.open_session("work")
+                again = await agent.ask("And now?", session="work")
+        await provider.aclose()
+    assert result.answer == "1. read a.txt\nalpha\n\n2. read b.txt\nbeta" and result.stopped == "done"
+    assert [c.name for c in result.tool_calls] == ["agent.delegate"] and not result.tool_calls[0].is_error
+    assert len(result.steps) == 1 and result.usage.requests == 1
+    assert [e.text for e in events if e.kind == "text"] == [result.answer]  # streamed like a model's answer
+    started = sorted(e.text for e in events if e.kind == "tool_start")  # the sub-agents' tools too, not their text
+    assert started == ["agent.delegate", "filesystem.read_file", "filesystem.read_file"]
+    turns = [t for t in transcript.turns if t.request_id == result.request_id]
+    assert [t.kind for t in turns] == ["user", "assistant", "tool", "assistant"]
+    last = turns[-1]
+    assert isinstance(last, AssistantTurn) and last.text == result.answer and last.synthetic and not last.tool_calls
+    assert again.answer == "seen: " + result.answer.replace("\n", " | ")  # the next request sees it as an answer
+    traced = await store.get(result.request_id)
+    assert traced is not None and traced.answer == result.answer and traced.stopped == "done"
+    assert len(traced.model_steps) == 1
+
+
+async def test_a_returned_answer_marks_the_sub_questions_a_sub_agent_did_not_finish(project: Path) -> None:
+    def top(body: dict[str, Any]) -> Turn:
+        tasks = ["read a.txt", "loop b.txt"]
+        return Turn(tool_calls=[tool_call("agent.delegate", {"tasks": tasks, "return_directly": True})])
+
+    async with scripted_llm(delegating(project, top)) as llm, agent_with(llm, project, max_steps=2) as agent:
+        with anyio.fail_after(60):
+            result = await agent.ask("Do both")
+    assert result.stopped == "done" and len(llm.requests) == 1 + 2 + 2
+    head, first, second = result.answer.split("\n\n")
+    assert head == "1 of 2 sub-questions was not fully answered (marked)."
+    assert first == "1. read a.txt\nalpha"
+    assert second.startswith("2. loop b.txt\n[not finished: the sub-agent ran out of its step budget]\n")
+
+
+async def test_return_directly_beside_another_call_in_the_turn_goes_back_to_the_model(project: Path) -> None:
+    def top(body: dict[str, Any]) -> Turn:
+        if body["messages"][-1]["role"] == "user":
+            delegate = tool_call("agent.delegate", {"tasks": ["read a.txt"], "return_directly": True})
+            return Turn(tool_calls=[delegate, tool_call("filesystem.read_file", {"path": str(project / "b.txt")})])
+        return Turn(text="both read")
+
+    async with scripted_llm(delegating(project, top)) as llm, agent_with(llm, project) as agent:
+        with anyio.fail_after(60):
+            result = await agent.ask("Do both")
+    assert result.answer == "both read" and len(llm.requests) == 1 + 2 + 1
+    assert "1. read a.txt\nalpha" in tool_messages(llm.requests[-1])[0]["content"]
+
+
+@pytest.mark.parametrize(("mode", "asked", "direct"), [("always", None, True), ("never", True, False)])
+async def test_the_config_can_make_every_delegation_return_directly_or_none(
+    project: Path, mode: str, asked: bool | None, direct: bool
+) -> None:
+    def top(body: dict[str, Any]) -> Turn:
+        assert "return_directly" not in delegate_schema(body)["properties"]  # not the model's choice
+        if body["messages"][-1]["role"] == "user":
+            arguments: dict[str, Any] = {"tasks": ["read a.txt", "read b.txt"]}
+            if asked is not None:
+                arguments["return_directly"] = asked
+            return Turn(tool_calls=[tool_call("agent.delegate", arguments)])
+        return Turn(text="rewritten by the model")
+
+    async with (
+        scripted_llm(delegating(project, top)) as llm,
+        agent_with(llm, project, delegate_return_directly=mode) as agent,
+    ):
+        with anyio.fail_after(60):
+            result = await agent.ask("Do both")
+    if direct:
+        assert result.answer == "1. read a.txt\nalpha\n\n2. read b.txt\nbeta" and len(llm.requests) == 5
+    else:
+        assert result.answer == "rewritten by the model" and len(llm.requests) == 6
+
+
+async def test_a_return_directly_that_is_not_a_boolean_is_an_error_for_the_model(project: Path) -> None:
+    bad = tool_call("agent.delegate", {"tasks": ["read a.txt"], "return_directly": "yes"})
+    async with scripted_llm([Turn(tool_calls=[bad]), Turn(text="ok")]) as llm, agent_with(llm, project) as agent:
+        with anyio.fail_after(60):
+            result = await agent.ask("Delegate")
+    assert result.tool_calls[0].error_code == "invalid_arguments" and result.answer == "ok"

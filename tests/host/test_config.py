@@ -243,3 +243,10 @@ def test_telemetry_settings_are_checked_and_tracing_is_off_without_an_endpoint(t
         with pytest.raises(ConfigError, match=var):
             load_host_config(None, root=tmp_path, env={var: bad})
     assert load_host_config(None, root=tmp_path, env={}).telemetry.otlp_endpoint is None
+
+
+def test_fan_out_runs_eight_sub_agents_at_once_and_return_directly_is_set_from_the_environment(tmp_path: Path) -> None:
+    cfg = load_host_config(None, root=tmp_path, env={"K2_AGENT_DELEGATE_RETURN_DIRECTLY": "always"})
+    assert (cfg.agent.fan_out_workers, cfg.agent.delegate_return_directly) == (8, "always")
+    with pytest.raises(ConfigError, match="K2_AGENT_DELEGATE_RETURN_DIRECTLY"):
+        load_host_config(None, root=tmp_path, env={"K2_AGENT_DELEGATE_RETURN_DIRECTLY": "sometimes"})

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from k2_host.agent.engine import Engine, EventHandler, Run
-from k2_host.agent.fanout import DELEGATE, delegate, fan_out
+from k2_host.agent.fanout import DELEGATE, delegate, delegate_spec, fan_out
 from k2_host.agent.local_tools import LocalTool, LocalToolset
 from k2_host.agent.loop import ModelEngine
 from k2_host.agent.middleware import Middleware, MiddlewareStack, RequestContext
@@ -183,7 +183,8 @@ class Runtime:
             if self.knowledge is not None and KNOWLEDGE_SEARCH.name not in self.local_tools:
                 self.local_tools.add(LocalTool(KNOWLEDGE_SEARCH, self.knowledge.tool))
             if DELEGATE.name not in self.local_tools:
-                self.local_tools.add(LocalTool(DELEGATE, delegate, top_level_only=True))
+                spec = delegate_spec(self.config.agent.delegate_return_directly)  # with `return_directly`?
+                self.local_tools.add(LocalTool(spec, delegate, top_level_only=True))
             if self.config.context.policy == "window" and READ_RESULT.name not in self.local_tools:
                 self.local_tools.add(LocalTool(READ_RESULT, read_result_tool(self.spill)))
             if self.provider is not None and self._offer_skills() and "skills.activate" not in self.local_tools:

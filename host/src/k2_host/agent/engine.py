@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from k2_host.agent.middleware import ModelStepContext, RequestContext, ToolStepContext
@@ -23,7 +24,7 @@ from k2_host.context.transcript import Transcript, Turn
 from k2_host.llm.base import LLMProvider, LLMResponse, Message, StreamCallback, ToolCall, ToolSpec
 from k2_host.mcp.convert import host_error
 from k2_host.mcp.types import ToolCaller, ToolResult
-from k2_host.results import AgentEvent, AgentResult, FanOutResult, ToolCallRecord
+from k2_host.results import AgentEvent, AgentResult, Citation, FanOutResult, ToolCallRecord
 
 if TYPE_CHECKING:
     from k2_host.knowledge import Knowledge
@@ -38,6 +39,15 @@ class Engine(Protocol):
     model: str
 
     async def run(self, run: Run) -> AgentResult: ...
+
+
+@dataclass
+class FinalAnswer:
+    """A tool's result that is the request's final answer as it is (a return-directly tool: `Run.finish_with`)."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 class Run:
@@ -63,6 +73,7 @@ class Run:
         self.result = AgentResult(
             query=request.query, answer="", engine=request.engine, model=request.model, request_id=request.request_id
         )
+        self.final: FinalAnswer | None = None  # set by a return-directly tool, taken by the model loop
 
     # ------------------------------------------------------------------------------------------ what it knows
 
@@ -97,6 +108,11 @@ class Run:
     def tool_specs(self) -> list[ToolSpec]:
         """The tools offered to a model, in a fixed order: the MCP tools, then the local tools."""
         return self.runtime.tool_specs(depth=self.depth)
+
+    def finish_with(self, answer: FinalAnswer) -> None:
+        """End the request with `answer` as its final answer once this turn's tool calls are done, without another
+        model step (when the tool asking is the turn's only call; beside others its result goes to the model)."""
+        self.final = answer
 
     async def emit(self, event: AgentEvent) -> None:
         if self.on_event is not None:
@@ -171,9 +187,20 @@ class Run:
         )
 
     async def fan_out(self, tasks: Sequence[str], *, workers: int | None = None) -> FanOutResult:
-        """Sub-agents on `tasks` (each a request of its own, child of this one), merged in task order."""
+        """Sub-agents on `tasks` (each a request of its own, child of this one), merged in task order. Their tool
+        and step events reach this request's handler; their text does not (it is not this request's answer)."""
+        handler = self.on_event
+
+        async def forward(event: AgentEvent) -> None:
+            if handler is not None and event.kind not in ("text", "reasoning"):
+                await handler(event)
+
         return await self.runtime.fan_out(
-            tasks, workers=workers, on_event=self.on_event, depth=self.depth + 1, parent_id=self.request.request_id
+            tasks,
+            workers=workers,
+            on_event=forward if handler is not None else None,
+            depth=self.depth + 1,
+            parent_id=self.request.request_id,
         )
 
 

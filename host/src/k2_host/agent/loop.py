@@ -4,7 +4,8 @@ Each step asks the context policy for the messages to send (`k2_host.context.pol
 and runs the tool calls the turn asks for in parallel (at most `agent.parallel_tool_calls` at once, results in
 the order of the turn). Tool errors go back to the model as results to retry from (never a crash); the loop
 stops at the step, token or time budget and says which in `AgentResult.stopped`. Every turn, tool results in
-full, goes into the session's transcript.
+full, goes into the session's transcript. A turn whose only call is a return-directly tool (`agent.delegate`
+with `return_directly`, `Run.finish_with`) ends the request with that tool's answer, without another model step.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 import anyio
 
 from k2_host.agent.citations import tool_citations
-from k2_host.agent.engine import Run
+from k2_host.agent.engine import FinalAnswer, Run
 from k2_host.context.policy import ContextPolicy
 from k2_host.context.transcript import AssistantTurn, ToolTurn
 from k2_host.llm.base import LLMError, LLMProvider, ToolCall
@@ -121,6 +122,10 @@ class ModelEngine:
                         if cited not in result.citations:
                             result.citations.append(cited)
                 await run.emit(AgentEvent(kind="step", data={"index": index, "tools": len(msg.tool_calls)}))
+                final, run.final = run.final, None
+                if final is not None and len(msg.tool_calls) == 1:  # a return-directly tool answered
+                    await self._finish_with(run, final, response.model or self.model)
+                    break
         if budget.cancelled_caught:
             result.stopped = "time_budget"
         if result.stopped != "done" and not result.answer:
@@ -128,6 +133,18 @@ class ModelEngine:
             result.answer = last or f"Stopped before an answer ({result.stopped.replace('_', ' ')})."
         result.timings.total_ms = (time.perf_counter() - started) * 1000
         return result
+
+    async def _finish_with(self, run: Run, final: FinalAnswer, model: str) -> None:
+        """A tool's result as the final answer: recorded and streamed like one the model wrote."""
+        result = run.result
+        result.answer, result.stopped = final.text, "done"
+        for cited in final.citations:
+            if cited not in result.citations:
+                result.citations.append(cited)
+        result.errors += final.errors
+        run.add_turn(AssistantTurn(text=final.text, model=model, synthetic=True))
+        streamed = any(s.text for s in result.steps)
+        await run.emit(AgentEvent(kind="text", text=("\n\n" if streamed else "") + final.text))
 
     async def _run_tools(
         self, run: Run, calls: Sequence[ToolCall], step: int

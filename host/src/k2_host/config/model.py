@@ -48,7 +48,19 @@ class AgentConfig(BaseModel):
     time_budget_s: float = Field(default=300.0, gt=0, description="wall-clock budget of one request")
     parallel_tool_calls: int = Field(default=8, ge=1, le=64)
     max_tool_result_chars: int = Field(default=20_000, ge=200, description="longer tool results are cut (and say so)")
-    fan_out_workers: int = Field(default=4, ge=1, le=64)
+    fan_out_workers: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="sub-agents `agent.delegate` runs at once; each waits on the model almost all the time, so "
+        "8 overlaps a typical 8-question delegation fully (bench/FANOUT.md: 4 caps the fan-out at 4x)",
+    )
+    delegate_return_directly: Literal["model", "always", "never"] = Field(
+        default="model",
+        description="whether a successful `agent.delegate` ends the request with the merged sub-agent answers "
+        "as the final answer, saving the model a step that only rewrites them: `model` (its `return_directly` "
+        "argument decides), `always`, or `never` (the answers always go back to the model)",
+    )
     system_prompt: str | None = None
     offline_index: bool = Field(
         default=True, description="offline engine: index each root (kept fresh per request) instead of grepping"
