@@ -1,6 +1,7 @@
 """Fan-out speedup: one request whose model delegates 8 or 16 independent sub-questions, sequential against pooled.
 
     .venv/bin/python bench/bench_fanout.py [--tasks 8 16] [--workers 1 2 4 8 16] [--reps 3] [--replicas 1]
+        [--final model direct]
     .venv/bin/python bench/bench_fanout.py --tasks 16 --workers 16 --reps 1 --profile   # cProfile of the host
 
 A top-level request goes to `Agent.ask`; its scripted model (step 1) calls `agent.delegate` with N sub-questions
@@ -19,8 +20,12 @@ reply waits like a hosted model before it is sent: time to first token uniform i
 output token, drawn from a fixed seed and the (question, step) it answers, so every mode sees the same delays.
 The result cache is off, so every tool call reaches its server.
 
-The top-level model writes the merged answers out as its final answer, so its two steps (the `agent.delegate`
-call with the N questions, then N answers) cost time in proportion to N and stay serial in every mode.
+With `--final model` (the default) the top-level model writes the merged answers out as its final answer, so its
+two steps (the `agent.delegate` call with the N questions, then N answers) cost time in proportion to N and stay
+serial in every mode. With `--final direct` its top-level request asks for the answers as they are, and the model
+calls `agent.delegate` with `return_directly: true`: the host returns the merged answers as the final answer, and
+there is no second top-level step. `--final model direct` rotates both in the same repetitions; each has its own
+sequential baseline (workers=1, the same final mode), and the direct runs are also set against the model mode's.
 
 Modes: `agent.fan_out_workers` = 1 (sequential: the same sub-agents one after another) and 2, 4, 8, 16; the
 modes take turns in each repetition (rotated), and the figures are medians over the repetitions. Every mode's
@@ -80,6 +85,7 @@ PRODUCTS = 40
 YEARS = (2024, 2025)
 ERROR_CLASS = r"^class \w*(?:Error|Exception)\b"
 TOP = "Answer each of these questions:"
+TOP_DIRECT = "Answer each of these questions, as they are:"  # the model delegates with `return_directly`
 PACKAGE_Q = re.compile(r"^In the installed package (\w+): how many modules, how many exception classes")
 SALES_Q = re.compile(r"^Sales in region (\w+): total revenue, and the best product in (\d{4})\?")
 
@@ -104,8 +110,8 @@ def questions(n: int) -> list[str]:
     return out
 
 
-def top_request(tasks: list[str]) -> str:
-    return TOP + "\n" + "\n".join(f"- {t}" for t in tasks)
+def top_request(tasks: list[str], direct: bool = False) -> str:
+    return (TOP_DIRECT if direct else TOP) + "\n" + "\n".join(f"- {t}" for t in tasks)
 
 
 # --------------------------------------------------------------------------------------------- the scripted model
@@ -150,10 +156,11 @@ def script(body: dict[str, Any]) -> Any:
     from tests.host.scripted_llm import Turn, tool_call
 
     question, step = _question(body), _step(body)
-    if question.startswith(TOP):
+    if question.startswith((TOP, TOP_DIRECT)):
         if step == 0:
             tasks = [line[2:] for line in question.splitlines()[1:]]
-            return Turn(tool_calls=[tool_call("agent.delegate", {"tasks": tasks})])
+            direct = {"return_directly": True} if question.startswith(TOP_DIRECT) else {}
+            return Turn(tool_calls=[tool_call("agent.delegate", {"tasks": tasks} | direct)])
         return Turn(text=_inner(body["messages"][-1]["content"]))  # the merged answers, written out
     if m := PACKAGE_Q.match(question):
         pkg = m.group(1)
@@ -221,7 +228,8 @@ def _history_at(body: dict[str, Any], step: int) -> dict[str, Any]:
 
 def delay_s(body: dict[str, Any], turn: Any) -> float:
     """How long a hosted model would take on this turn: time to first token, then the output tokens."""
-    rng = random.Random(f"{SEED}:{_question(body)}:{_step(body)}")
+    question = _question(body).replace(TOP_DIRECT, TOP, 1)  # the same draw in both modes
+    rng = random.Random(f"{SEED}:{question}:{_step(body)}")
     out = len(turn.text) + sum(len(name) + len(json.dumps(args)) for name, args in turn.tool_calls)
     return rng.uniform(*TTFT_S) + max(1, out // 4) * PER_TOKEN_S
 
@@ -452,19 +460,29 @@ class Sample:
     cpu_s: dict[str, float]  # CPU seconds this request cost each process
 
 
-async def one_request(agent: Any, probe: Probe, tasks: list[str], workers: int) -> tuple[Sample, str]:
-    agent.config.agent.fan_out_workers = workers  # what `agent.delegate` uses (read at each fan-out)
+@dataclass(frozen=True, order=True)
+class Mode:
+    final: str  # "model": the top-level model writes the merged answers out; "direct": `return_directly`
+    workers: int
+
+    def __str__(self) -> str:
+        return f"{self.final:<6} workers={self.workers:<2}"
+
+
+async def one_request(agent: Any, probe: Probe, tasks: list[str], mode: Mode) -> tuple[Sample, str]:
+    agent.config.agent.fan_out_workers = mode.workers  # what `agent.delegate` uses (read at each fan-out)
     probe.reset()
     cpu0 = cpu_s()
     t0 = time.perf_counter()
-    result = await agent.ask(top_request(tasks))
+    result = await agent.ask(top_request(tasks, direct=mode.final == "direct"))
     wall = (time.perf_counter() - t0) * 1000
     cpu1 = cpu_s()
     assert result.stopped == "done", result
     (delegated,) = [c for c in result.tool_calls if c.name == "agent.delegate"]
     assert not delegated.is_error, delegated
     assert len(probe.sub_ms) == len(tasks), probe.sub_ms
-    assert len(probe.top_ms) == 2, probe.top_ms  # the delegate call, the final answer
+    top_steps = 1 if mode.final == "direct" else 2  # the delegate call, then (model) the final answer
+    assert len(probe.top_ms) == top_steps, probe.top_ms
     over = [o - s for o, s in probe.model_ms]
     sample = Sample(
         wall_ms=wall,
@@ -497,22 +515,11 @@ def host_config(site: Path, db: Path, replicas: int) -> Any:
 
     bin_dir = Path(sys.executable).parent
     env = {"K2_FS_LOG_LEVEL": "WARNING"}
+    servers = {"filesystem": ["--root", str(site)], "database": ["--db", str(db)]}
     return HostConfig(
         servers=[
-            ServerConfig(
-                name="filesystem",
-                command=str(bin_dir / "k2-filesystem"),
-                args=["--root", str(site)],
-                env=env,
-                replicas=replicas,
-            ),
-            ServerConfig(
-                name="database",
-                command=str(bin_dir / "k2-database"),
-                args=["--db", str(db)],
-                env=env,
-                replicas=replicas,
-            ),
+            ServerConfig(name=name, command=str(bin_dir / f"k2-{name}"), args=args, env=env, replicas=replicas)
+            for name, args in servers.items()
         ],
         cache=CacheConfig(enabled=False),  # every tool call reaches its server, in every repetition
         context=ContextConfig(window_tokens=128_000, tool_result_tokens=8000),  # a hosted model's window
@@ -536,56 +543,69 @@ async def run(args: argparse.Namespace) -> None:
         config = host_config(site, db, args.replicas)
         async with Agent(config, provider=provider, state_dir=tmp / "state", middleware=[probe.as_middleware()]) as a:
             for n in args.tasks:
-                await bench_tasks(a, probe, n, [w for w in args.workers if w <= n], args, site, db)
+                modes = [Mode(f, w) for f in args.final for w in args.workers if w <= n]
+                await bench_tasks(a, probe, n, modes, args, site, db)
     finally:
         model.terminate()
         model.wait(10)
 
 
 async def bench_tasks(
-    agent: Any, probe: Probe, n: int, workers: list[int], args: argparse.Namespace, site: Path, db: Path
+    agent: Any, probe: Probe, n: int, modes: list[Mode], args: argparse.Namespace, site: Path, db: Path
 ) -> None:
     tasks = questions(n)
     truth = expected(tasks, site, db)
     print(
         f"\n{n} sub-questions ({sum(bool(PACKAGE_Q.match(t)) for t in tasks)} package, "
-        f"{sum(bool(SALES_Q.match(t)) for t in tasks)} sales), workers {workers}, {args.reps} repetitions"
+        f"{sum(bool(SALES_Q.match(t)) for t in tasks)} sales), modes {[str(m) for m in modes]}, {args.reps} repetitions"
     )
-    warm, reference = await one_request(agent, probe, tasks, max(workers))  # warm-up (connections, page cache)
+    _, reference = await one_request(agent, probe, tasks, max(modes, key=lambda m: m.workers))  # warm-up
     check(reference, tasks, truth, site)
-    print(f"  model delays per request: {warm.scripted_ms / 1000:.2f} s over {len(probe.model_ms)} steps")
-    samples: dict[int, list[Sample]] = defaultdict(list)
+    delays: dict[str, float] = {}  # the model delays of a request, by final mode (the same at every worker count)
+    samples: dict[Mode, list[Sample]] = defaultdict(list)
     for rep in range(args.reps):
-        order = workers[rep % len(workers) :] + workers[: rep % len(workers)]
-        for w in order:
-            if args.profile and w == max(workers) and rep == args.reps - 1:
-                profiler = cProfile.Profile()
+        order = modes[rep % len(modes) :] + modes[: rep % len(modes)]
+        for mode in order:
+            profiler = cProfile.Profile() if args.profile and mode == max(modes) and rep == args.reps - 1 else None
+            if profiler is not None:
                 profiler.enable()
-                sample, answer = await one_request(agent, probe, tasks, w)
+            sample, answer = await one_request(agent, probe, tasks, mode)
+            if profiler is not None:
                 profiler.disable()
                 text = io.StringIO()
                 pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
                 print(text.getvalue())
-            else:
-                sample, answer = await one_request(agent, probe, tasks, w)
-            assert answer == reference, f"workers={w}: the merged answer differs from the first run"
-            assert sample.scripted_ms == warm.scripted_ms, f"workers={w}: other model delays ({sample.scripted_ms})"
+            # The merged answer is the same text whether the model writes it out or the host returns it.
+            assert answer == reference, f"{mode}: the merged answer differs from the first run"
+            want = delays.setdefault(mode.final, sample.scripted_ms)
+            assert sample.scripted_ms == want, f"{mode}: other model delays ({sample.scripted_ms} != {want})"
             check(answer, tasks, truth, site)
-            samples[w].append(sample)
-            print(f"  rep {rep + 1} workers={w:<2} wall {sample.wall_ms:8.1f} ms  fan-out {sample.fan_ms:8.1f} ms")
-    report(n, workers, samples)
+            samples[mode].append(sample)
+            print(f"  rep {rep + 1} {mode} wall {sample.wall_ms:8.1f} ms  fan-out {sample.fan_ms:8.1f} ms")
+    for final, delay in delays.items():
+        steps = 1 + 3 * n if final == "direct" else 2 + 3 * n
+        print(f"  model delays per request ({final}): {delay / 1000:.2f} s over {steps} steps")
+    for final in dict.fromkeys(m.final for m in modes):
+        report(n, final, sorted(m.workers for m in modes if m.final == final), samples)
+    if {"model", "direct"} <= set(delays) and Mode("model", 1) in samples:
+        old = med([s.wall_ms for s in samples[Mode("model", 1)]])
+        print("whole request with return-directly against the sequential run without it (model writes out):")
+        for mode in sorted(m for m in modes if m.final == "direct"):
+            print(f"  workers={mode.workers:<2} {old / med([s.wall_ms for s in samples[mode]]):.2f}x")
 
 
 def med(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def report(n: int, workers: list[int], samples: dict[int, list[Sample]]) -> None:
+def report(n: int, final: str, workers: list[int], all_samples: dict[Mode, list[Sample]]) -> None:
+    samples = {w: all_samples[Mode(final, w)] for w in workers}
     base = samples[1]
     wall1 = med([s.wall_ms for s in base])
     fan1 = med([s.fan_ms for s in base])
     tools = sorted({k for ss in samples.values() for s in ss for k in s.tool_ms})
-    print(f"\n{n} sub-questions, medians over {len(base)} repetitions (ms)")
+    how = "return-directly: no second top-level step" if final == "direct" else "the model writes the answers out"
+    print(f"\n{n} sub-questions, {how}; medians over {len(base)} repetitions (ms)")
     head = f"{'workers':>7} {'wall':>8} {'speedup':>7} {'fan-out':>8} {'speedup':>7} {'top-level':>9}"
     head += f" {'sum subs':>9} {'longest':>8} {'tools sum':>9}"
     head += f" {'model over':>10} " + " ".join(f"{t.split('.')[1][:12]:>12}" for t in tools)
@@ -609,8 +629,9 @@ def report(n: int, workers: list[int], samples: dict[int, list[Sample]]) -> None
         print(f"{w:>7} " + " ".join(f"{med([s.cpu_s.get(r, 0.0) for s in ss]):10.2f}" for r in roles) + f" {busy:8.2f}")
     # With perfect overlap the fan-out lasts as long as its longest sub-agent run alone (Amdahl's bound).
     top1, longest1 = med([s.wall_ms - s.fan_ms for s in base]), med([s.sub_max_ms for s in base])
-    call1, final1 = (med([s.top_ms[i] for s in base]) for i in (0, 1))
-    print(f"top-level model steps (sequential run): the delegate call {call1:.0f} ms, the final answer {final1:.0f} ms")
+    steps = [med([s.top_ms[i] for s in base]) for i in range(len(base[0].top_ms))]
+    named = zip(("the delegate call", "the final answer"), steps, strict=False)
+    print("top-level model steps (sequential run): " + ", ".join(f"{k} {v:.0f} ms" for k, v in named))
     print(
         f"bound with unlimited workers and no contention: fan-out {fan1 / longest1:.2f}x, "
         f"whole request {wall1 / (top1 + longest1):.2f}x (the top-level model steps, {top1:.0f} ms, stay serial)"
@@ -626,6 +647,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--replicas", type=int, default=1, help="copies of each stdio server")
+    parser.add_argument(
+        "--final",
+        nargs="+",
+        choices=["model", "direct"],
+        default=["model"],
+        help="how the merged answers become the final answer: the top-level model writes them out (model), or "
+        "it delegates with return_directly and the host returns them (direct); both: rotated in the same runs",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the host on the last run at most workers")
     parser.add_argument("--serve-model", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
