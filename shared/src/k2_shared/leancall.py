@@ -43,7 +43,7 @@ from mcp.shared import jsonrpc_dispatcher as _jd
 from mcp.shared.dispatcher import DispatchContext, coerce_request_id
 from mcp.shared.exceptions import MCPError
 from mcp.shared.transport_context import TransportContext
-from mcp_types import INTERNAL_ERROR, ErrorData, JSONRPCRequest, RequestParams, RequestParamsMeta
+from mcp_types import INTERNAL_ERROR, ErrorData, RequestParams, RequestParamsMeta
 from mcp_types import methods as _methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ValidationError
@@ -113,6 +113,18 @@ def _plain_call(message: Any) -> tuple[int | str, dict[str, Any]] | None:
     return request_id, body
 
 
+class _Call:
+    """What the dispatcher's `_handle_request` reads of a `JSONRPCRequest` (its id, method and params), without
+    building the model."""
+
+    __slots__ = ("id", "params")
+    method = METHOD
+
+    def __init__(self, request_id: int | str, params: dict[str, Any]) -> None:
+        self.id = request_id
+        self.params = params
+
+
 class LeanToolCalls:
     """Server middleware that learns the connection at `initialize`, and the reader's hook that then answers
     plain `tools/call` lines itself. One per served connection; `install` adds it, `remove` takes it out."""
@@ -177,7 +189,7 @@ class LeanToolCalls:
             return False
         request_id, params = plain
         dispatcher = self._dispatcher
-        request = JSONRPCRequest.model_construct(jsonrpc="2.0", id=request_id, method=METHOD, params=params)
+        request = _Call(request_id, params)
         transport: TransportContext = dispatcher._transport_builder(None)
         dctx = _jd._JSONRPCDispatchContext(
             transport=transport,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import functools
 import hashlib
 import io
 import mimetypes
@@ -129,6 +130,12 @@ def _window(lines: list[str], offset: int, limit: int, max_chars: int) -> _Windo
     return _Window("".join(out), len(out), None, False)
 
 
+@functools.lru_cache(maxsize=1024)
+def _text_mime(name: str) -> str:
+    """The MIME type of a text file by its name (the same names are read again and again)."""
+    return mimetypes.guess_type(name)[0] or "text/plain"
+
+
 def _slice(
     loc: Located, encoding: str, size: int, offset: int, win: _Window, more: bool, total: int | None, digest: str | None
 ) -> FileSlice:
@@ -139,7 +146,7 @@ def _slice(
         path=loc.shown,
         content=win.text,
         encoding=encoding,
-        mime_type=mimetypes.guess_type(loc.name)[0] or "text/plain",
+        mime_type=_text_mime(loc.name),
         size=size,
         offset=offset,
         lines_returned=win.count,
