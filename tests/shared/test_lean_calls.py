@@ -230,3 +230,20 @@ async def test_a_call_queued_behind_other_messages_waits_its_turn_on_the_sdk_pat
         (init, answer) = [m for m in [await wire.read(), await wire.read()] if "id" in m]
         assert init["id"] == 0 and answer["result"]["structuredContent"] == {"result": "queued behind initialize"}
     assert lean_taken.ids == []
+
+
+async def test_two_connections_of_one_server_each_get_their_own_answers(lean_taken: Taken) -> None:
+    server = build(State())
+    async with served(server, lean=True) as first, served(server, lean=True) as second:
+        await first.handshake()
+        await second.handshake()
+        for n in range(3):
+            first.send(tool_call(n, "echo", {"text": f"first {n}"}))
+            second.send(tool_call(n, "echo", {"text": f"second {n}"}))
+            (a,) = await first.until_answer(n)
+            (b,) = await second.until_answer(n)
+            assert (a["result"]["structuredContent"], b["result"]["structuredContent"]) == (
+                {"result": f"first {n}"},
+                {"result": f"second {n}"},
+            )
+    assert lean_taken.ids == [0, 0, 1, 1, 2, 2]

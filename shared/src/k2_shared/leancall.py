@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 METHOD = "tools/call"
 _ENVELOPE_KEYS = frozenset({"jsonrpc", "id", "method", "params"})
 _PARAMS_KEYS = frozenset({"name", "arguments", "_meta"})
-_SDK_PARTS = ("_tg", "_in_flight", "_handle_request", "_transport_builder", "_running")
+_SDK_PARTS = ("_tg", "_in_flight", "_handle_request", "_transport_builder", "_running", "_write_stream")
 
 
 def _dump_result(result: Any) -> dict[str, Any]:
@@ -135,6 +135,9 @@ class LeanToolCalls:
         self._connection: Connection | None = None
         self._dispatcher: Any = None
         self._lifespan: Any = None
+        self.outbox: object = None
+        """The transport's write stream: the connection learnt is the one whose dispatcher writes to it (one
+        server object may serve several connections at once, each with its own `LeanToolCalls`)."""
         self.queued: Callable[[], bool] = lambda: False
         """Whether messages read earlier still wait for the SDK (a line never overtakes them)."""
         self.on_taken: Callable[[int | str], None] = lambda request_id: None
@@ -161,6 +164,8 @@ class LeanToolCalls:
             return
         if not all(hasattr(dispatcher, part) for part in _SDK_PARTS) or not hasattr(_jd, "_JSONRPCDispatchContext"):
             logger.warning("lean tools/call path off: the SDK's dispatcher is not the one it was written for")
+            return
+        if dispatcher._write_stream is not self.outbox:  # another connection of the same server
             return
         self._connection, self._dispatcher, self._lifespan = connection, dispatcher, ctx.lifespan_context
 

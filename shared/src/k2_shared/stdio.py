@@ -180,6 +180,7 @@ async def pipe_streams(
     inbox.pending = lambda: bool(outbox.awaiting)
     outbox.on_all_answered = inbox.wake
     if lean is not None:
+        lean.outbox = outbox
         lean.queued = inbox.queued
         lean.on_taken = outbox.awaiting.add
     reader = _LineReader(inbox, outbox, max_line_bytes, lean)
