@@ -207,6 +207,13 @@ def ensure_official() -> bool:
     return OFFICIAL_JS.exists()
 
 
+SDK_PATH_ONLY = (
+    "from k2_shared import leancall; leancall.LeanToolCalls.take = lambda self, line: False; "
+    "from k2_filesystem.server import main; main()"
+)
+"""k2-filesystem with the lean tools/call path of k2_shared.leancall switched off, for --servers ours-sdk."""
+
+
 def ours_command() -> list[str]:
     override = os.environ.get("K2_BENCH_OURS_CMD")  # e.g. "python -m cProfile -o out.prof -m k2_filesystem"
     if override:
@@ -260,7 +267,11 @@ def main() -> int:
     ap.add_argument("--warmup-seconds", type=float, default=1.0, help="most seconds of warm-up per case")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 16], help="requests in flight")
     ap.add_argument(
-        "--servers", nargs="+", choices=["ours", "official", "floor"], default=["ours", "official", "floor"]
+        "--servers",
+        nargs="+",
+        choices=["ours", "official", "floor", "ours-sdk"],
+        default=["ours", "official", "floor"],
+        help="ours-sdk: ours again with the lean tools/call path switched off (every call the SDK's way)",
     )
     args = ap.parse_args()
     node = node_binary()
@@ -289,6 +300,8 @@ def main() -> int:
         servers: dict[str, tuple[list[str], list[Case]]] = {}
         if "ours" in args.servers:
             servers["ours"] = ([*ours_command(), str(files)], ours_cases)
+        if "ours-sdk" in args.servers:
+            servers["ours-sdk"] = ([sys.executable, "-c", SDK_PATH_ONLY, str(files)], ours_cases)
         if "official" in args.servers and node and ensure_official():
             servers["official"] = ([node, str(OFFICIAL_JS), str(files)], official_cases)
         if "floor" in args.servers:
@@ -311,6 +324,18 @@ def main() -> int:
             ratio = f"{ours.rate / theirs.rate:9.2f}" if ours and theirs else f"{'-':>9}"
             row = f"{label:<10} {c:>3} | {fmt(ours)} | {fmt(theirs)} | {ratio} | {fmt(floor)}"
             print(f"{row} | {fmt_cpu(ours)} {fmt_cpu(theirs)}")
+    if "ours-sdk" in results:
+        print()
+        print("ours with the lean tools/call path (lean) and with every call the SDK's way (sdk):")
+        print(
+            f"{'case':<10} {'C':>3} | {'lean/s':>8} {'p50':>7} {'p99':>7} | {'sdk/s':>8} {'p50':>7} {'p99':>7} | "
+            f"{'lean/sdk':>9} | {'lean cpu':>9} {'sdk cpu':>9}"
+        )
+        for label in ("read 4 KB", "list 1,000", "list+stat"):
+            for c in args.concurrency:
+                lean, sdk = results.get("ours", {}).get((label, c)), results["ours-sdk"].get((label, c))
+                ratio = f"{lean.rate / sdk.rate:9.2f}" if lean and sdk else f"{'-':>9}"
+                print(f"{label:<10} {c:>3} | {fmt(lean)} | {fmt(sdk)} | {ratio} | {fmt_cpu(lean)} {fmt_cpu(sdk)}")
     print()
     print("read 4 KB:  ours read_file, node read_text_file, on the same 4,096-byte text file")
     print("list 1,000: ours list_directory details=false (names and kinds), node list_directory (the same)")
