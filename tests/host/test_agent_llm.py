@@ -11,13 +11,14 @@ from typing import Any
 import anyio
 import pytest
 from k2_host.agent import Agent
+from k2_host.agent.fanout import direct_answer
 from k2_host.config import HostConfig, ServerConfig
 from k2_host.context.transcript import AssistantTurn
 from k2_host.learning.store import MemoryTrajectoryStore
 from k2_host.llm.anthropic_provider import AnthropicProvider
 from k2_host.llm.base import LLMProvider
 from k2_host.llm.openai_compat import OpenAICompatProvider
-from k2_host.results import AgentEvent
+from k2_host.results import AgentEvent, AgentResult, FanOutResult
 
 from tests.host.scripted_llm import ScriptedLLM, Turn, scripted_llm, tool_call
 from tests.support import script
@@ -372,3 +373,23 @@ async def test_a_return_directly_that_is_not_a_boolean_is_an_error_for_the_model
         with anyio.fail_after(60):
             result = await agent.ask("Delegate")
     assert result.tool_calls[0].error_code == "invalid_arguments" and result.answer == "ok"
+
+
+def test_a_returned_answer_says_which_sub_agents_failed_gave_nothing_or_met_failing_tools() -> None:
+    def sub(query: str, answer: str, **facts: Any) -> AgentResult:
+        return AgentResult(query=query, answer=answer, engine="openai", **facts)
+
+    results = [
+        sub("q1", "fine"),
+        sub("q2", "The model could not be reached: 401", stopped="error"),
+        sub("q3", ""),
+        sub("q4", "partly", errors=["filesystem.grep: server unavailable"]),
+    ]
+    text = direct_answer(FanOutResult(answer="", results=results, wall_ms=1.0, sum_ms=4.0, workers=4))
+    assert text.split("\n\n") == [
+        "3 of 4 sub-questions were not fully answered (marked).",
+        "1. q1\nfine",
+        "2. q2\n[not answered: the sub-agent failed]\nThe model could not be reached: 401",
+        "3. q3\n[not answered: the sub-agent gave no answer]",
+        "4. q4\n[may be incomplete: filesystem.grep: server unavailable]\npartly",
+    ]
