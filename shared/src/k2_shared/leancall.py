@@ -1,9 +1,10 @@
-"""A lean `tools/call` path for the stdio transport: the same answers as the SDK's, with a fifth of its steps.
+"""A lean `tools/call` path for the stdio transport: the same bytes on the wire as the SDK's path, fewer steps.
 
 The SDK carries each request through a relay stream, a pydantic check of the whole JSON-RPC message, a task
 and context built by its dispatcher, the per-version request check and then the params model check again
-(the same object validated twice), before the tool runs. Over a pipe with a small tool that path costs about
-four fifths of a call (cProfile, read_file, 16 in flight).
+(the same object validated twice), before the tool runs. Over a pipe with a small tool the SDK's part is
+about seven tenths of a call (cProfile, read_file, 16 in flight); a no-op tool costs about a third less CPU this way
+(bench/README.md).
 
 `LeanToolCalls` answers a `tools/call` line straight from the transport's reader, for a session that has
 completed the handshake-era `initialize`, and runs exactly what the SDK runs from there on, the SDK's own
