@@ -46,13 +46,14 @@ class Knowledge:
         when it has nothing in it or cannot be opened."""
 
         def work() -> Knowledge | None:
-            from k2_host.rag.service import RAG
             from k2_host.rag.settings import RAGSettings
 
             nonlocal settings
             settings = settings or RAGSettings()
             if settings.store == "edge" and not (settings.store_path() / settings.collection).exists():
                 return None
+            from k2_host.rag.service import RAG  # the RAG layer (numpy, the store's client) once there is an index
+
             rag = RAG.open(settings)
             if not rag.store.info().get("points"):
                 rag.close()

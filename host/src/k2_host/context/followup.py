@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from k2_host.context.transcript import Turn, UserTurn
 from k2_host.engine.text import keywords
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _LEAD = re.compile(
     r"^\s*(?:and|or|also|then|so|but)?\s*(?:what|how)\s+about\b|^\s*(?:and|or|also)\b|^\s*same\s+(?:for|with|in)\b"
@@ -25,7 +27,7 @@ _LEAD = re.compile(
 _MAX_WORDS = 8
 _CLOSE = 0.3  # cosine similarity for "the word it replaces"
 
-Embed = Callable[[list[str]], Awaitable[np.ndarray | None]]
+Embed = Callable[[list[str]], Awaitable["np.ndarray | None"]]
 
 
 def previous_question(history: Sequence[Turn]) -> str | None:
@@ -51,6 +53,8 @@ async def resolve(query: str, history: Sequence[Turn], embed: Embed | None = Non
     if embed is not None and prev_keys:
         vecs = await embed([*new, *prev_keys])
         if vecs is not None:
+            import numpy as np
+
             out = prev
             sims = vecs[len(new) :] @ vecs[: len(new)].T  # prev x new
             used: set[int] = set()

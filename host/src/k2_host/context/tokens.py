@@ -3,15 +3,16 @@
 Which counter a runtime uses (`counter_for(provider, model)`):
 
 - OpenAI models (`gpt-4o`, `gpt-4.1`, `gpt-5`, `o1`/`o3`/`o4`...): their own BPE, exact — `o200k_base`, or
-  `cl100k_base` for `gpt-4`/`gpt-3.5` — from `bpe-openai`, which ships the encodings (tiktoken fetches them at
-  run time; this works offline).
+  `cl100k_base` for `gpt-4`/`gpt-3.5` — with the ranks `bpe-openai` ships (tiktoken fetches them at run time;
+  this works offline), encoded by `k2_host.context.bpe` in ~10 MB instead of bpe-openai's native ~135 MB.
 - Other OpenAI-compatible models (Kimi K2.5, Qwen, Llama behind vLLM or Ollama) and Anthropic: `o200k_base` as
   an estimate (their tokenizers are not shipped; on English prose and code the counts are within ~15%).
 - The offline engine: the embedding model's WordPiece tokenizer (all-MiniLM-L6-v2's `tokenizer.json`).
 - When none of these loads: an estimate of one token per 4 bytes of UTF-8, rounded up.
 
 Per message a chat format adds a few tokens of framing (role, separators): `MESSAGE_OVERHEAD`. Counts are cached
-by text (a transcript's turns are counted once, not at every step).
+by text (a transcript's turns are counted once, not at every step). A tokenizer loads on the first count, once
+per process (a counter made and never used, or a `full` context policy, loads none).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-import warnings
-from collections.abc import Sequence
-from functools import lru_cache
+import threading
+from collections.abc import Callable, Sequence
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
 from k2_host.llm.base import Message, ToolSpec
@@ -50,34 +51,81 @@ class EstimateCounter:
         return math.ceil(len(text.encode("utf-8", "surrogatepass")) / 4) if text else 0
 
 
-class _Cached:
-    """A counter with an LRU of counts by text; `encode` gives the token ids."""
+class _Tokenizer(Protocol):
+    def encode(self, text: str) -> list[int]: ...
 
-    def __init__(self, name: str, exact: bool, count: Any, encode: Any) -> None:
+    def count(self, text: str) -> int: ...
+
+
+class _Lazy:
+    """A counter whose tokenizer loads on its first count (`load` is cached: one tokenizer per process, shared
+    by every counter of that encoding), with an LRU of counts by text; `encode` gives the token ids. When the
+    tokenizer does not load, it estimates (and its `name` and `exact` say so)."""
+
+    def __init__(self, name: str, exact: bool, load: Callable[[], _Tokenizer | None]) -> None:
         self.name = name
         self.exact = exact
-        self.count = lru_cache(maxsize=_CACHE)(count)
-        self.encode = encode
+        self._load = load
+        self._tokenizer: _Tokenizer | None = None
+        self._lock = threading.Lock()
+        self.count = lru_cache(maxsize=_CACHE)(self._count)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the tokenizer has been loaded (it is on the first count)."""
+        return self._tokenizer is not None
+
+    def tokenizer(self) -> _Tokenizer:
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    tokenizer = self._load()
+                    if tokenizer is None:  # estimate from here on, and say so in the context reports
+                        self.name, self.exact = EstimateCounter.name, False
+                        tokenizer = _NoTokenizer()
+                    self._tokenizer = tokenizer
+        return self._tokenizer
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer().encode(text) if text else []
+
+    def _count(self, text: str) -> int:
+        return self.tokenizer().count(text) if text else 0
 
 
-def _bpe(encoding: str, exact: bool) -> TokenCounter | None:
+class _NoTokenizer(EstimateCounter):
+    def encode(self, text: str) -> list[int]:
+        raise RuntimeError("no tokenizer loaded: counts are estimates, there are no token ids")
+
+
+@cache
+def _bpe_tokenizer(encoding: str) -> _Tokenizer | None:
     try:
-        with warnings.catch_warnings():  # it reads its data with a deprecated importlib.resources call
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import bpe_openai
+        from k2_host.context.bpe import encoding as bpe_encoding
 
-            enc = bpe_openai.get_encoding(encoding)
+        return bpe_encoding(encoding)
     except Exception as exc:  # the shipped encoding did not load
         logger.warning("token counter %s did not load (%s); estimating instead", encoding, exc)
         return None
 
-    def encode(text: str) -> list[int]:
-        return list(enc.encode_ordinary(text)) if text else []
 
-    return _Cached(encoding if exact else f"{encoding} (estimate)", exact, lambda t: len(encode(t)), encode)
+def _bpe(encoding: str, exact: bool) -> TokenCounter:
+    return _Lazy(encoding if exact else f"{encoding} (estimate)", exact, lambda: _bpe_tokenizer(encoding))
 
 
-def _wordpiece() -> TokenCounter | None:
+class _WordPiece:
+    def __init__(self, tok: Any) -> None:
+        self._tok = tok
+
+    def encode(self, text: str) -> list[int]:
+        return list(self._tok.encode(text, add_special_tokens=False).ids) if text else []
+
+    def count(self, text: str) -> int:
+        return len(self.encode(text))
+
+
+@cache
+def _wordpiece_tokenizer() -> _Tokenizer | None:
     try:
         from tokenizers import Tokenizer
 
@@ -89,11 +137,11 @@ def _wordpiece() -> TokenCounter | None:
         return None
     tok.no_truncation()
     tok.no_padding()
+    return _WordPiece(tok)
 
-    def encode(text: str) -> list[int]:
-        return list(tok.encode(text, add_special_tokens=False).ids) if text else []
 
-    return _Cached("wordpiece:all-MiniLM-L6-v2", False, lambda t: len(encode(t)), encode)
+def _wordpiece() -> TokenCounter:
+    return _Lazy("wordpiece:all-MiniLM-L6-v2", False, _wordpiece_tokenizer)
 
 
 _OPENAI_O200K = ("gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-4o", "gpt-oss")
@@ -104,16 +152,13 @@ _OPENAI_CL100K = ("gpt-4", "gpt-3.5", "text-embedding-3", "text-embedding-ada")
 def counter_for(provider: str, model: str = "") -> TokenCounter:
     """The counter for a provider ("openai", "kimi", "anthropic", "offline", ...) and model name."""
     name = model.lower().rpartition("/")[2]
-    counter: TokenCounter | None = None
     if provider == "offline":
-        counter = _wordpiece()
-    elif name.startswith(_OPENAI_O200K):
-        counter = _bpe("o200k_base", exact=True)
-    elif name.startswith(_OPENAI_CL100K):
-        counter = _bpe("cl100k_base", exact=True)
-    else:
-        counter = _bpe("o200k_base", exact=False)
-    return counter or EstimateCounter()
+        return _wordpiece()
+    if name.startswith(_OPENAI_O200K):
+        return _bpe("o200k_base", exact=True)
+    if name.startswith(_OPENAI_CL100K):
+        return _bpe("cl100k_base", exact=True)
+    return _bpe("o200k_base", exact=False)
 
 
 def message_tokens(counter: TokenCounter, message: Message) -> int:

@@ -32,9 +32,7 @@ import logging
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from k2_host.config.model import ContextConfig
 from k2_host.context.memory import Memory, clip, facts_of
@@ -45,6 +43,9 @@ from k2_host.context.tokens import TokenCounter, message_tokens, tools_tokens
 from k2_host.context.transcript import AssistantTurn, ToolTurn, Turn, UserTurn
 from k2_host.llm.base import Message
 from k2_host.results import ContextReport, RecalledItem
+
+if TYPE_CHECKING:
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -490,6 +491,8 @@ class WindowPolicy:
             for p, v in zip(missing, vecs, strict=True):
                 p.vec = v
         q = embedder.embed_query(view.query)
+        import numpy as np  # with an embedder only
+
         return np.stack([p.vec for p in candidates]) @ q  # type: ignore[misc]
 
 

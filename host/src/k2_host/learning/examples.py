@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from k2_host.learning.experience import normalized
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from k2_host.learning.experiences import ExperienceStore
     from k2_host.learning.store import TrajectoryStore
     from k2_host.rag.embeddings import LazyEmbedder
@@ -72,6 +72,8 @@ class FewShot:
         return bool(self._seen)
 
     async def _build(self) -> None:
+        import numpy as np  # only once there are good answers to recall (it is ~10 MB)
+
         good: list[tuple[str, str, str]] = []
         if self.trajectories is not None:
             for tid, query in self._good_ids():
@@ -100,6 +102,8 @@ class FewShot:
         qvec = await self.embedder.embed_query(query)
         if qvec is None:
             return []
+        import numpy as np
+
         sims = self._vecs @ qvec
         out = []
         for i in np.argsort(-sims)[:k]:

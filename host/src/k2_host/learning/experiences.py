@@ -22,15 +22,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from k2_host.learning.experience import Experience
-from k2_host.learning.replay import PrioritizedReplay
 from k2_host.learning.store import Connection, Database
 from k2_host.sealing import PLAIN, Sealer
 from k2_host.storage import SQLiteFile
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from k2_host.learning.replay import PrioritizedReplay
 
 T = TypeVar("T")
 
@@ -137,6 +139,8 @@ class ExperienceStore:
         return self._replay
 
     def _load_replay(self, con: Connection) -> PrioritizedReplay:
+        from k2_host.learning.replay import PrioritizedReplay  # numpy: only once the buffer is used
+
         buffer = PrioritizedReplay(self.capacity, alpha=self.alpha)
         rows = con.execute("SELECT slot, experience_id, priority FROM replay").fetchall()
         nxt = con.execute("SELECT value FROM learn_meta WHERE key = 'replay_next'").fetchone()

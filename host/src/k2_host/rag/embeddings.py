@@ -18,14 +18,17 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-import numpy as np
 
-from k2_host.rag.cache import EmbeddingCache
 from k2_host.rag.errors import EmbeddingError
-from k2_host.rag.onnx import MAX_BATCH, OnnxEncoder, onnx_encoder
+
+if TYPE_CHECKING:  # numpy, the cache and ONNX Runtime's module load with the first model, not with this one
+    import numpy as np
+
+    from k2_host.rag.cache import EmbeddingCache
+    from k2_host.rag.onnx import OnnxEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +114,10 @@ class Embedder:
         self.max_seq_length: int = int(self._model.max_seq_length or 512)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        from k2_host.rag.onnx import MAX_BATCH
+
         fast = self._fast.encoder
         if fast is not None and len(texts) <= MAX_BATCH:  # a request or two: ONNX Runtime, ~3x faster
             self.embedded += len(texts)
@@ -128,6 +135,8 @@ class Embedder:
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """One normalised row per text, in order; cached texts are not run through the model again."""
+        import numpy as np
+
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -202,6 +211,8 @@ def _fast_path(model: Any, lock: threading.Lock, location: str, device: str) -> 
         holder = _fast[key] = _FastPath()
 
     def build() -> None:
+        from k2_host.rag.onnx import onnx_encoder
+
         try:
             with lock, warnings.catch_warnings():  # the export traces the model: no encode meanwhile
                 warnings.simplefilter("ignore")

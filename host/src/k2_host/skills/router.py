@@ -22,13 +22,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from k2_host.skills.model import Skill
 
-Embed = Callable[[list[str]], Awaitable[np.ndarray | None]]
+if TYPE_CHECKING:
+    import numpy as np
+
+Embed = Callable[[list[str]], Awaitable["np.ndarray | None"]]
 
 NONE = "__none__"
 THRESHOLD = 0.18  # chosen by cross-validation on the trigger set's dev half (bench/bench_skill_router.py)
@@ -49,6 +50,13 @@ def signals(text: str) -> str:
     if any(q in text for q in "`'\""):
         extra.append("zzquoted")
     return f"{rest} {' '.join(extra)}"
+
+
+def numpy() -> Any:
+    """numpy, imported when the router first fits or picks (not for a host that never routes)."""
+    import numpy as np
+
+    return np
 
 
 @dataclass(frozen=True)
@@ -193,7 +201,7 @@ class SkillRouter:
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
         self._vec = FeatureUnion([("words", words), ("chars", chars)]).fit([signals(t) for t in self._texts])
         self._clf = LogisticRegression(C=self.c, max_iter=3000).fit(
-            self._features(vecs, self._texts), self._labels, sample_weight=np.asarray(self._weights)
+            self._features(vecs, self._texts), self._labels, sample_weight=numpy().asarray(self._weights)
         )
         self._classes: list[str] = list(self._clf.classes_)
 
@@ -204,7 +212,7 @@ class SkillRouter:
     def pick(self, probs: np.ndarray, threshold: float | None = None) -> tuple[str | None, float, str | None, float]:
         """(chosen skill or None, its probability, runner-up skill, its probability) from one row."""
         t = self.threshold if threshold is None else threshold
-        order = np.argsort(-probs)
+        order = numpy().argsort(-probs)
         skills = [int(i) for i in order if self._classes[int(i)] != NONE][:2]
         top = int(order[0])
         best, best_p = self._classes[skills[0]], float(probs[skills[0]])
