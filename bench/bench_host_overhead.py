@@ -287,13 +287,14 @@ async def telemetry_worker(endpoint: str | None) -> None:
             print("ready", flush=True)
             while line := await anyio.to_thread.run_sync(sys.stdin.readline):
                 times = []
-                cpu0 = time.process_time() + children_cpu_s()
+                own0, servers0 = time.process_time(), children_cpu_s()
                 for i in range(int(line)):
                     t0 = time.perf_counter()
                     result = await agent.ask(f"question {i}")
                     times.append(time.perf_counter() - t0)
                     assert result.stopped == "done" and len(result.tool_calls) == 1, result
-                print(json.dumps({"times": times, "cpu": time.process_time() + children_cpu_s() - cpu0}), flush=True)
+                own, servers = time.process_time() - own0, children_cpu_s() - servers0
+                print(json.dumps({"times": times, "worker": own, "servers": servers}), flush=True)
 
 
 def bench_telemetry(requests: int, protobuf: bool) -> None:
@@ -321,7 +322,8 @@ def bench_telemetry(requests: int, protobuf: bool) -> None:
             for mode, (extra, env) in modes.items()
         }
         times: dict[str, list[float]] = {mode: [] for mode in modes}
-        cpu = dict.fromkeys(modes, 0.0)  # CPU seconds of each worker and its servers over its blocks
+        # CPU seconds over its blocks of each worker (with its scripted model) and of its servers, apart
+        cpu = {mode: {"worker": 0.0, "servers": 0.0} for mode in modes}
         try:
             for proc in workers.values():
                 assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
@@ -332,7 +334,8 @@ def bench_telemetry(requests: int, protobuf: bool) -> None:
                     proc.stdin.flush()
                     block = json.loads(proc.stdout.readline())
                     times[mode].extend(block["times"])
-                    cpu[mode] += block["cpu"]
+                    cpu[mode]["worker"] += block["worker"]
+                    cpu[mode]["servers"] += block["servers"]
         finally:
             for proc in workers.values():
                 assert proc.stdin is not None
@@ -343,12 +346,20 @@ def bench_telemetry(requests: int, protobuf: bool) -> None:
     services = sorted({s.service for s in spans})
     print(f"{len(spans)} spans from {services} as {content_types}")
     off50, offmean = figures(times["off"])
-    off_cpu = cpu["off"] / len(times["off"]) * 1e3
-    print("mode                 p50 ms   mean ms   CPU ms/request (worker + its servers, all threads)")
+
+    def per_request(mode: str, part: str | None = None) -> float:
+        seconds = sum(cpu[mode].values()) if part is None else cpu[mode][part]
+        return seconds / len(times[mode]) * 1e3
+
+    off_cpu = per_request("off")
+    print("mode                 p50 ms   mean ms   CPU ms/request: all (worker + scripted model / its servers)")
     for mode in modes:
         p50, mean = figures(times[mode])
-        per = cpu[mode] / len(times[mode]) * 1e3
-        line = f"{mode:<20} {p50:7.3f}  {mean:8.3f}   {per:.3f}"
+        per = per_request(mode)
+        line = (
+            f"{mode:<20} {p50:7.3f}  {mean:8.3f}   {per:.3f} "
+            f"({per_request(mode, 'worker'):.3f} / {per_request(mode, 'servers'):.3f})"
+        )
         if mode != "off":
             line += (
                 f"   overhead: p50 {(p50 / off50 - 1) * 100:+.1f}%, mean {(mean / offmean - 1) * 100:+.1f}%, "

@@ -5,19 +5,28 @@ from __future__ import annotations
 import logging
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from k2_shared.otlp import JsonSpanExporter, OtlpConfigError, encode_spans, protocol, span_exporter
+from k2_shared.otlp import (
+    JsonSpanExporter,
+    LeanTracerProvider,
+    OtlpConfigError,
+    encode_spans,
+    protocol,
+    span_exporter,
+)
 from opentelemetry import propagate
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as protobuf_request
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
 
 from tests.host.otlp_support import OtlpReceiver, parse
 from tests.support import script
@@ -34,12 +43,12 @@ class Keep(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-def varied_spans() -> list[ReadableSpan]:
+def varied_spans(provider_class: type[TracerProvider] = TracerProvider) -> list[ReadableSpan]:
     """Spans with every attribute type, events (a recorded exception), links, statuses, a remote parent with a
     trace state, two instrumentation scopes and a resource with a schema URL."""
     kept = Keep()
     resource = Resource.create({"service.name": "k2-test", "k2.replica": 3}, schema_url="https://example.test/s/1")
-    provider = TracerProvider(resource=resource)
+    provider = provider_class(resource=resource)
     provider.add_span_processor(SimpleSpanProcessor(kept))
     tracer = provider.get_tracer("k2_host", "1.2.3")
     other = provider.get_tracer("mcp", schema_url="https://example.test/s/2")
@@ -73,8 +82,11 @@ def varied_spans() -> list[ReadableSpan]:
     return kept.spans
 
 
-def test_the_json_request_is_the_protobuf_exporters_request_field_for_field() -> None:
-    spans = varied_spans()
+@pytest.mark.parametrize("provider_class", [TracerProvider, LeanTracerProvider])
+def test_the_json_request_is_the_protobuf_exporters_request_field_for_field(
+    provider_class: type[TracerProvider],
+) -> None:
+    spans = varied_spans(provider_class)
     assert len(spans) == 5
     ours = parse(encode_spans(spans), "application/json")  # protobuf's JSON parser: an unknown field fails
     theirs = protobuf_request(spans)
@@ -91,6 +103,91 @@ def test_the_json_request_is_the_protobuf_exporters_request_field_for_field() ->
     send = by_name["MCP send tools/call read_file"]
     assert send.events[0].name == "exception" and send.links[0].attributes[0].key == "why"
     assert by_name["execute_tool filesystem.read_file"].status.message == "not_found"
+
+
+def normalized(spans: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
+    """The request for `spans` with what differs from run to run made the same: ids become the names of the
+    spans they point to, times zero, stack traces (the frames of the recording code) empty."""
+    request = protobuf_request(spans)
+    names = {s.span_id: s.name.encode() for r in request.resource_spans for sc in r.scope_spans for s in sc.spans}
+    for r in request.resource_spans:
+        for scope in r.scope_spans:
+            for span in scope.spans:
+                span.parent_span_id = names.get(span.parent_span_id, b"remote " + span.parent_span_id)
+                span.span_id, span.trace_id = names[span.span_id], b""
+                span.start_time_unix_nano = span.end_time_unix_nano = 0
+                for event in span.events:
+                    event.time_unix_nano = 0
+                    for attribute in event.attributes:
+                        if attribute.key == "exception.stacktrace":
+                            attribute.value.string_value = ""
+                for link in span.links:
+                    link.span_id, link.trace_id = names[link.span_id], b""
+    return request
+
+
+def test_a_lean_span_records_what_the_sdk_span_records() -> None:
+    assert normalized(varied_spans(LeanTracerProvider)) == normalized(varied_spans(TracerProvider))
+
+
+def spans_of(provider: TracerProvider, run: Callable[[Tracer], None]) -> list[ReadableSpan]:
+    kept = Keep()
+    provider.add_span_processor(SimpleSpanProcessor(kept))
+    run(provider.get_tracer("k2_test"))
+    provider.shutdown()
+    return kept.spans
+
+
+def test_lean_spans_keep_the_sdks_attribute_checks_and_limits(caplog: pytest.LogCaptureFixture) -> None:
+    def run(tracer: Tracer) -> None:
+        with tracer.start_as_current_span("limited", attributes={"a": "abcdef", "names": ["abcdef", "b"]}) as span:
+            span.set_attributes({"b": 1, "c": 2.5, "mixed": [1, "x"], "empty": [], "": "no key"})
+            span.set_attribute("d", True)
+            for i in range(3):
+                span.add_event(f"event {i}", {"i": i})
+        span.set_attribute("after", "the end")  # an ended span changes no more
+
+    limits = SpanLimits(max_span_attributes=3, max_attribute_length=4, max_events=2)
+    (lean,) = spans_of(LeanTracerProvider(span_limits=limits), run)
+    (sdk,) = spans_of(TracerProvider(span_limits=limits), run)
+    assert list((lean.attributes or {}).items()) == list((sdk.attributes or {}).items())
+    assert dict(sdk.attributes or {}) == {"mixed": (1, "x"), "empty": (), "d": True}  # the newest three; the
+    # other four and the one with an empty key are dropped
+    assert (lean.dropped_attributes, lean.dropped_events) == (sdk.dropped_attributes, sdk.dropped_events) == (5, 1)
+    assert [e.name for e in lean.events] == [e.name for e in sdk.events]
+    (unlimited,) = spans_of(LeanTracerProvider(), run)
+    assert dict(unlimited.attributes or {}) == {
+        "a": "abcdef",
+        "names": ("abcdef", "b"),
+        "b": 1,
+        "c": 2.5,
+        "mixed": (1, "x"),
+        "empty": (),
+        "d": True,
+    }  # the empty key is refused, as the SDK refuses it
+    (short,) = spans_of(LeanTracerProvider(span_limits=SpanLimits(max_attribute_length=4)), run)
+    assert dict(short.attributes or {})["names"] == ("abcd", "b")
+
+
+@pytest.mark.parametrize("ratio", [0.0, 1.0])
+def test_lean_spans_follow_the_parent_based_sampler(ratio: float) -> None:
+    sampled = propagate.extract({"traceparent": CALLER})
+    unsampled = propagate.extract({"traceparent": CALLER[:-2] + "00"})
+
+    def run(tracer: Tracer) -> None:
+        for name, context in (("root", None), ("child of sampled", sampled), ("child of unsampled", unsampled)):
+            with (
+                tracer.start_as_current_span(name, context=context) as span,
+                tracer.start_as_current_span(f"{name}, inner"),
+            ):
+                assert span.get_span_context().trace_flags.sampled == span.is_recording()
+
+    for provider_class in (LeanTracerProvider, TracerProvider):
+        spans = spans_of(provider_class(sampler=ParentBased(TraceIdRatioBased(ratio))), run)
+        expected = ["child of sampled, inner", "child of sampled"]
+        assert [s.name for s in spans] == (["root, inner", "root", *expected] if ratio else expected), provider_class
+        assert all(s.get_span_context().trace_id == int(CALLER[3:35], 16) for s in spans[-2:])  # type: ignore[union-attr]
+        assert spans[-1].parent.span_id == int(CALLER[36:52], 16)  # type: ignore[union-attr]
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from k2_shared.otlp import OtlpConfigError, span_exporter
+from k2_shared.otlp import LeanTracerProvider, OtlpConfigError, span_exporter
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
@@ -88,7 +88,6 @@ def setup_tracing(
                 logger.warning("tracing already exports to %s; %s is not used", _active.endpoint, endpoint)
             return _active
         from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
@@ -96,7 +95,7 @@ def setup_tracing(
             exporter = span_exporter(f"{endpoint}/v1/traces")
         except OtlpConfigError as exc:
             raise ConfigError(f"telemetry: {exc}") from None
-        provider = TracerProvider(
+        provider = LeanTracerProvider(
             resource=Resource.create(
                 {"service.name": service_name or os.environ.get("OTEL_SERVICE_NAME") or AGENT_NAME}
             ),

@@ -26,11 +26,10 @@ from opentelemetry.metrics import CallbackOptions, Histogram, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import REGISTRY, generate_latest
 
-from k2_shared.otlp import span_exporter
+from k2_shared.otlp import LeanTracerProvider, span_exporter
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ def setup_telemetry(service_name: str, otlp_endpoint: str | None = None) -> Tele
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
             base = endpoint.rstrip("/")
-            tracer_provider = TracerProvider(resource=resource)
+            tracer_provider = LeanTracerProvider(resource=resource)
             tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter(f"{base}/v1/traces")))
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{base}/v1/metrics")))
             trace.set_tracer_provider(tracer_provider)
