@@ -280,7 +280,8 @@ async def telemetry_worker(endpoint: str | None) -> None:
             cache=CacheConfig(enabled=False),
             telemetry=TelemetryConfig(otlp_endpoint=endpoint),
         )
-        async with Agent(config, provider=provider, state_dir=tmp / "state") as agent:
+        # settle_heap: a long-running host, as `k2 serve` runs it (start-up objects frozen out of the collector)
+        async with Agent(config, provider=provider, state_dir=tmp / "state", settle_heap=True) as agent:
             assert (agent.runtime.tracing is not None) == (endpoint is not None)
             for i in range(30):  # warm-up
                 await agent.ask(f"warm {i}")

@@ -325,3 +325,40 @@ async def test_recording_can_be_switched_off(project: Path) -> None:
     async with Agent(fs_config(project, learning={"record": False}), provider=provider) as agent:
         await agent.ask("hello")
         assert agent.trajectories is None and list(agent.runtime.middleware) == []
+
+
+@pytest.mark.parametrize("settle", [True, False])
+def test_a_runtime_asked_to_settles_the_process_heap_once_and_others_leave_it(tmp_path: Path, settle: bool) -> None:
+    """In a fresh interpreter: the first runtime entered with `settle_heap=True` (as `k2 serve` builds it)
+    freezes what start-up built and raises the young generation's threshold (as the servers do); a second one
+    changes nothing; without it (the default, for an application embedding the host) the collector is left
+    alone."""
+    import subprocess
+    import sys
+
+    code = f"""
+import gc, json, anyio
+from k2_host.config import HostConfig
+from k2_host.llm.testing import ScriptedProvider
+from k2_host.runtime import build_runtime
+
+async def main():
+    before = (gc.get_freeze_count(), gc.get_threshold()[0])
+    async with build_runtime(HostConfig(servers=[]), provider=ScriptedProvider([]), settle_heap={settle}):
+        first = (gc.get_freeze_count(), gc.get_threshold()[0])
+    gc.unfreeze()
+    async with build_runtime(HostConfig(servers=[]), provider=ScriptedProvider([]), settle_heap={settle}):
+        second = (gc.get_freeze_count(), gc.get_threshold()[0])
+    print(json.dumps([before, first, second]))
+
+anyio.run(main)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    before, first, second = json.loads(out.stdout.strip().splitlines()[-1])
+    assert before[0] == 0 and before[1] == 700
+    if settle:
+        assert first[0] > 50_000 and first[1] == 10_000
+        assert second[0] == 0  # once per process: the unfrozen heap stays unfrozen
+    else:
+        assert first == before and second == before

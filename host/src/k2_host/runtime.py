@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from k2_shared.heap import settle_heap_once
 
 from k2_host.agent.engine import Engine, EventHandler, Run
 from k2_host.agent.fanout import DELEGATE, delegate, delegate_spec, fan_out
@@ -89,8 +90,10 @@ class Runtime:
         middleware: Sequence[Middleware] = (),
         trajectories: TrajectoryStore | None = None,
         sessions: SQLSessionStore | None = None,
+        settle_heap: bool = False,
     ) -> None:
         self.config = config
+        self._settle_heap = settle_heap
         self.provider = provider
         self._use_llm_config = use_llm_config and provider is None
         self._use_knowledge = use_knowledge
@@ -196,6 +199,12 @@ class Runtime:
             await self._close()
             raise
         self._entered = True
+        if self._settle_heap:
+            # Once per process, as every server does at start (`k2 serve` asks for it): what start-up built
+            # (~400,000 objects: modules, schemas, skills, the runtime) leaves the collector's sight, so full
+            # collections stop walking it (about 1 ms a request on a 2-CPU machine, bench/HOST.md (d)). Off by
+            # default: an application that embeds the host keeps its process's collector as it set it.
+            settle_heap_once()
         return self
 
     def _offer_skills(self) -> bool:

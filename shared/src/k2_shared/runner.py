@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +11,7 @@ from mcp.server import MCPServer
 from mcp.server._otel import OpenTelemetryMiddleware  # the SDK's span middleware; its docs say how to drop it
 
 from k2_shared.auth import AuthConfigError
+from k2_shared.heap import settle_heap
 from k2_shared.http import build_http_app, serve_http
 from k2_shared.logs import configure_logging
 from k2_shared.otlp import OtlpConfigError
@@ -28,19 +28,6 @@ def instrument(server: MCPServer[Any], telemetry: Telemetry) -> None:
     if not telemetry.exporting:
         server.middleware[:] = [m for m in server.middleware if not isinstance(m, OpenTelemetryMiddleware)]
     server.middleware.append(ToolMetricsMiddleware(telemetry))
-
-
-def settle_heap() -> None:
-    """Move what start-up built (modules, schemas, the server: ~100,000 objects that live as long as the
-    process) out of the garbage collector's sight, so a full collection no longer walks them all - close to
-    0.1 s here, a pause in the middle of whichever calls are in flight. (A `gc.collect()` first would find
-    only a hundred objects to free, for as long a pause at every start.)
-
-    And collect the young generation every 10,000 allocations rather than 700: a tool call allocates a few
-    thousand short-lived objects (a listing's rows, the result's dicts), which at 700 meant a collection in
-    nearly every call; what lives through one is still collected at the next."""
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
 
 
 def run_server(prog: str, settings: ServerSettings, build: Callable[[], MCPServer[Any]]) -> None:

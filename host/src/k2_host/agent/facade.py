@@ -45,6 +45,7 @@ class Agent:
         elicit: Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
         middleware: Sequence[Middleware] = (),
         trajectories: TrajectoryStore | None = None,
+        settle_heap: bool = False,
     ) -> None:
         if state_dir is not None:
             config = config.model_copy(update={"state_dir": Path(state_dir)})
@@ -59,6 +60,7 @@ class Agent:
             manager=manager,
             middleware=middleware,
             trajectories=trajectories,
+            settle_heap=settle_heap,
         )
 
     @classmethod

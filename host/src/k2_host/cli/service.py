@@ -63,7 +63,7 @@ async def cmd_serve(args: argparse.Namespace, ctx: CliContext) -> int:
         allowed_origins=args.allowed_origin or [],
     )
     keys, audit = api_files(config.state_dir or paths.state_dir())
-    runtime = build_runtime(config, interactive=False)
+    runtime = build_runtime(config, interactive=False, settle_heap=True)  # a long-running process
     await serve(runtime, settings, keys, audit, Tls(args.tls_cert, args.tls_key, args.insecure_no_tls))
     return 0
 
