@@ -33,11 +33,7 @@ from urllib.parse import quote
 
 import anyio.to_thread
 import diskcache
-import redis.asyncio
-import redis.exceptions
 from cachetools import TLRUCache
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from .resilience import CircuitBreaker
 
@@ -301,7 +297,14 @@ class RedisL2:
     """
 
     def __init__(self, url: str, *, namespace: str = "k2:cache:", timeout_s: float = 1.0) -> None:
+        # redis is imported here, by the one backend that needs it (~8 MB a host without Redis never loads)
+        import redis.asyncio
+        import redis.exceptions
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
         self.namespace = namespace
+        self._failed: tuple[type[BaseException], ...] = (redis.exceptions.RedisError, OSError)
         self._redis = redis.asyncio.Redis.from_url(
             url,
             socket_timeout=timeout_s,
@@ -313,14 +316,14 @@ class RedisL2:
     async def get(self, key: str) -> bytes | None:
         try:
             value = await self._redis.get(self.namespace + key)
-        except (redis.exceptions.RedisError, OSError) as exc:
+        except self._failed as exc:
             raise L2Error(f"redis: {type(exc).__name__}: {exc}") from exc
         return value if isinstance(value, bytes) or value is None else None
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         try:
             await self._redis.set(self.namespace + key, value, px=max(1, math.ceil(ttl_s * 1000)))
-        except (redis.exceptions.RedisError, OSError) as exc:
+        except self._failed as exc:
             raise L2Error(f"redis: {type(exc).__name__}: {exc}") from exc
 
     async def delete_prefix(self, prefix: str) -> None:
@@ -334,7 +337,7 @@ class RedisL2:
                     batch = []
             if batch:
                 await self._redis.unlink(*batch)
-        except (redis.exceptions.RedisError, OSError) as exc:
+        except self._failed as exc:
             raise L2Error(f"redis: {type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
